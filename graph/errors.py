@@ -1,0 +1,65 @@
+"""Error types shared by every layer.
+
+`ZhulianError` is the one base class: it carries the HTTP status the API renders it with, so
+domain and store code can say *what* went wrong without knowing about HTTP.
+"""
+
+from __future__ import annotations
+
+
+class ZhulianError(Exception):
+    """Base of every error Zhulian raises on purpose."""
+
+    status_code: int = 500
+    title: str = "Internal error"
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class ConfigurationError(ZhulianError):
+    """The settings (environment, store URL) are not usable."""
+
+    status_code = 500
+    title = "Configuration error"
+
+
+class StoreError(ZhulianError):
+    """Base of the errors a graph store raises."""
+
+    status_code = 500
+    title = "Store error"
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be reached or opened."""
+
+    status_code = 503
+    title = "Store unavailable"
+
+
+class ConstraintViolation(StoreError):
+    """A write broke a uniqueness constraint or referred to a node that does not exist."""
+
+    status_code = 409
+    title = "Conflict"
+
+
+class NodeNotFound(StoreError):
+    """A node named by label and key does not exist."""
+
+    status_code = 404
+    title = "Not found"
+
+
+class TransactionClosed(StoreError):
+    """A unit of work was used after it was committed or rolled back."""
+
+
+class InvalidQuery(StoreError):
+    """A query named a label, relationship type or property the model does not define."""
+
+    status_code = 422
+    title = "Invalid query"

@@ -1,0 +1,195 @@
+"""Needs, events, warnings, referrals and their hops, outcomes, plans and risk assessments."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar
+
+from pydantic import Field
+
+from graph.model.base import Fen, NonEmptyStr, Node, UtcDateTime
+from graph.model.enums import (
+    EventType,
+    HopStatus,
+    NeedChannel,
+    NeedStatus,
+    NeedType,
+    OutcomeResult,
+    ReferralStatus,
+    SourceSystem,
+    TargetGroup,
+    Urgency,
+    WarningStatus,
+)
+from graph.model.identity import DivisionCode
+
+
+class Need(Node):
+    """An unmet need of a household, from a visit, an application, a department push or a warning."""
+
+    LABEL: ClassVar[str] = "Need"
+    INDEXED: ClassVar[tuple[str, ...]] = ("household_id", "status", "type", "village_code", "created_at")
+
+    id: NonEmptyStr
+    household_id: NonEmptyStr
+    village_code: DivisionCode
+    type: NeedType
+    urgency: Urgency
+    status: NeedStatus = NeedStatus.OPEN
+    channel: NeedChannel
+    description: str = Field(default="", max_length=4000)
+    reported_by: NonEmptyStr
+    report_count: int = Field(default=1, ge=1)
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+    closed_at: UtcDateTime | None = None
+
+
+class Event(Node):
+    """A change in a household's situation (serious illness, death, job loss, disaster ...)."""
+
+    LABEL: ClassVar[str] = "Event"
+    INDEXED: ClassVar[tuple[str, ...]] = ("household_id", "type", "occurred_on")
+    PII: ClassVar[frozenset[str]] = frozenset({"description", "amount_fen"})
+
+    id: NonEmptyStr
+    household_id: NonEmptyStr
+    person_id: str | None = None
+    type: EventType
+    occurred_on: date
+    amount_fen: Fen | None = None
+    disability_grade: int | None = Field(default=None, ge=1, le=4)
+    description: str = Field(default="", max_length=4000)
+    source: SourceSystem
+    reported_by: NonEmptyStr
+    recorded_at: UtcDateTime
+
+
+class RiskWarning(Node):
+    """An early warning that a township must verify (3 days if urgent, 7 if general)."""
+
+    LABEL: ClassVar[str] = "Warning"
+    INDEXED: ClassVar[tuple[str, ...]] = ("household_id", "status", "due_at", "township_code")
+
+    id: NonEmptyStr
+    household_id: NonEmptyStr
+    township_code: DivisionCode
+    level: Urgency
+    status: WarningStatus = WarningStatus.OPEN
+    reason: NonEmptyStr
+    event_count: int = Field(default=1, ge=1)
+    priority: int = Field(default=0, ge=0)
+    raised_at: UtcDateTime
+    due_at: UtcDateTime
+    verified_at: UtcDateTime | None = None
+    verified_by: str | None = None
+    verification_note: str | None = Field(default=None, max_length=4000)
+
+
+class Referral(Node):
+    """The referral of one need through the alliance: a chain of hops to completion."""
+
+    LABEL: ClassVar[str] = "Referral"
+    INDEXED: ClassVar[tuple[str, ...]] = ("need_id", "household_id", "status", "created_at")
+
+    id: NonEmptyStr
+    need_id: NonEmptyStr
+    household_id: NonEmptyStr
+    status: ReferralStatus = ReferralStatus.ACTIVE
+    resource_id: str | None = None
+    created_by: NonEmptyStr
+    created_at: UtcDateTime
+    completed_at: UtcDateTime | None = None
+
+
+class ReferralHop(Node):
+    """One hop of a referral: a task handed from one body to the next, with its own status."""
+
+    LABEL: ClassVar[str] = "ReferralHop"
+    INDEXED: ClassVar[tuple[str, ...]] = ("referral_id", "status", "due_at", "assignee_id")
+
+    id: NonEmptyStr
+    referral_id: NonEmptyStr
+    seq: int = Field(ge=1)
+    status: HopStatus
+    # The body or organisation the task is with (an AllianceBody or Organisation id).
+    assignee_id: str | None = None
+    assignee_label: str | None = Field(default=None, pattern=r"^(AllianceBody|Organisation)$")
+    # Area whose providers may claim the task while it is in the open pool.
+    pool_area_code: DivisionCode | None = None
+    note: str | None = Field(default=None, max_length=4000)
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+    due_at: UtcDateTime | None = None
+    # One timestamp per status reached.
+    requested_at: UtcDateTime | None = None
+    accepted_at: UtcDateTime | None = None
+    started_at: UtcDateTime | None = None
+    completed_at: UtcDateTime | None = None
+    rejected_at: UtcDateTime | None = None
+    cancelled_at: UtcDateTime | None = None
+    version: int = Field(default=1, ge=1)
+
+
+class StatusChange(Node):
+    """A workflow transition {from, to, by, at, reason}, written with the change it records."""
+
+    LABEL: ClassVar[str] = "StatusChange"
+    INDEXED: ClassVar[tuple[str, ...]] = ("subject_id", "at")
+
+    id: NonEmptyStr
+    subject_label: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+    subject_id: NonEmptyStr
+    from_status: str | None = None
+    to_status: NonEmptyStr
+    by: NonEmptyStr
+    at: UtcDateTime
+    reason: str | None = Field(default=None, max_length=4000)
+
+
+class Outcome(Node):
+    """The effect evaluation of a referral: what was delivered and how the household fares."""
+
+    LABEL: ClassVar[str] = "Outcome"
+    INDEXED: ClassVar[tuple[str, ...]] = ("referral_id",)
+
+    id: NonEmptyStr
+    referral_id: NonEmptyStr
+    result: OutcomeResult
+    delivered: str = Field(default="", max_length=4000)
+    amount_fen: Fen | None = None
+    risk_level_before: int | None = Field(default=None, ge=1, le=3)
+    risk_level_after: int | None = Field(default=None, ge=1, le=3)
+    evaluated_by: NonEmptyStr
+    evaluated_at: UtcDateTime
+
+
+class Plan(Node):
+    """A one-household plan (一户一策) as generated at a moment; items are PLAN_ITEM relationships."""
+
+    LABEL: ClassVar[str] = "Plan"
+    INDEXED: ClassVar[tuple[str, ...]] = ("household_id", "generated_at")
+
+    id: NonEmptyStr
+    household_id: NonEmptyStr
+    household_version: int = Field(ge=1)
+    generated_at: UtcDateTime
+    generated_by: NonEmptyStr
+
+
+class RiskAssessment(Node):
+    """A household's anti-risk capacity score and groups at a moment, kept as history."""
+
+    LABEL: ClassVar[str] = "RiskAssessment"
+    INDEXED: ClassVar[tuple[str, ...]] = ("household_id", "assessed_at")
+
+    id: NonEmptyStr
+    household_id: NonEmptyStr
+    standard: NonEmptyStr
+    score: int = Field(ge=0, le=100)
+    level: int = Field(ge=1, le=3)
+    groups: list[TargetGroup] = Field(default_factory=list)
+    per_capita_income_fen: Fen | None = None
+    # One score per dimension, in the order of the standard's dimension list.
+    dimension_scores: list[int] = Field(default_factory=list)
+    assessed_at: UtcDateTime

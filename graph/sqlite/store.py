@@ -1,0 +1,450 @@
+"""The embedded store: SQLite in WAL mode, no server, safe for several processes at once.
+
+WAL lets readers go on while one writer writes; write transactions start with BEGIN IMMEDIATE so
+two writers (the API server and a CLI import) queue on the busy timeout instead of deadlocking.
+`synchronous=FULL` makes every commit durable before it returns; a process killed mid-transaction
+leaves nothing of that transaction (SQLite's journal), which `tests/contract/test_crash.py` proves.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path as FsPath
+from typing import Any, TypeVar
+
+from graph.errors import (
+    ConstraintViolation,
+    StoreError,
+    StoreUnavailable,
+    TransactionClosed,
+)
+from graph.model.base import Node, NodeRef, Rel
+from graph.model.registry import NODE_TYPES, REL_TYPES, node_type
+from graph.sqlite import sql
+from graph.store import (
+    DEFAULT_BATCH_SIZE,
+    Counts,
+    Direction,
+    Filter,
+    GraphStore,
+    LoadProgress,
+    Neighbour,
+    Op,
+    Order,
+    Path,
+    SchemaInfo,
+    UnitOfWork,
+    check_depth,
+    check_filters,
+    check_rel_types,
+    rebuild_node,
+    rebuild_rel,
+    sort_paths,
+)
+
+N = TypeVar("N", bound=Node)
+T = TypeVar("T")
+
+_POOL_SIZE = 8
+_RETRIES = 5
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def _constraint_error(exc: sqlite3.IntegrityError, what: str) -> ConstraintViolation:
+    text = str(exc)
+    if "NOT NULL constraint failed: rels" in text:
+        return ConstraintViolation(f"{what}: an endpoint does not exist", cause=text)
+    if "UNIQUE constraint failed" in text or "uq_" in text:
+        return ConstraintViolation(f"{what}: a node with the same key or unique value exists", cause=text)
+    return ConstraintViolation(f"{what}: {text}", cause=text)
+
+
+class SqliteUnitOfWork(UnitOfWork):
+    """One SQLite transaction on one connection."""
+
+    def __init__(self, conn: sqlite3.Connection, *, write: bool, managed: bool = False) -> None:
+        self._conn = conn
+        self._write = write
+        self._managed = managed
+        self._open = True
+        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    # -- plumbing ------------------------------------------------------------------------------
+    def _exec(self, statement: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        if not self._open:
+            raise TransactionClosed("this unit of work is already committed or rolled back")
+        return self._conn.execute(statement, params)
+
+    def _nid(self, ref: NodeRef) -> int | None:
+        row = self._exec(sql.NID, (ref.label, ref.key)).fetchone()
+        return None if row is None else int(row[0])
+
+    def _refs(self, nids: Iterable[int]) -> dict[int, tuple[str, dict[str, Any]]]:
+        ids = list(set(nids))
+        rows = self._exec(
+            "SELECT nid, label, props FROM nodes WHERE nid IN (SELECT value FROM json_each(?))",
+            (json.dumps(ids),),
+        ).fetchall()
+        return {nid: (label, json.loads(props)) for nid, label, props in rows}
+
+    # -- nodes ----------------------------------------------------------------------------------
+    def upsert(self, node: Node) -> None:
+        try:
+            self._exec(sql.UPSERT_NODE, (node.LABEL, node.key, sql.node_json(node)))
+        except sqlite3.IntegrityError as exc:
+            raise _constraint_error(exc, f"upsert {node.ref}") from exc
+
+    def create(self, node: Node) -> None:
+        try:
+            self._exec(sql.INSERT_NODE, (node.LABEL, node.key, sql.node_json(node)))
+        except sqlite3.IntegrityError as exc:
+            raise _constraint_error(exc, f"create {node.ref}") from exc
+
+    def update_if(self, node: Node, expected: dict[str, Any]) -> bool:
+        check_filters(type(node), [Filter(k, Op.EQ, v) for k, v in expected.items()])
+        statement, params = sql.compare_and_set(type(node), expected)
+        try:
+            cursor = self._exec(statement, [sql.node_json(node), node.key, *params])
+        except sqlite3.IntegrityError as exc:
+            raise _constraint_error(exc, f"update {node.ref}") from exc
+        return cursor.rowcount == 1
+
+    def get(self, cls: type[N], key: str) -> N | None:
+        node_type(cls.LABEL)
+        row = self._exec(
+            "SELECT props FROM nodes WHERE label = ? AND key = ?", (cls.LABEL, key)
+        ).fetchone()
+        return None if row is None else cls.model_validate_json(row[0])
+
+    def get_many(self, cls: type[N], keys: Iterable[str]) -> dict[str, N]:
+        node_type(cls.LABEL)
+        rows = self._exec(
+            "SELECT key, props FROM nodes WHERE label = ? AND key IN (SELECT value FROM json_each(?))",
+            (cls.LABEL, json.dumps(list(keys))),
+        ).fetchall()
+        return {key: cls.model_validate_json(props) for key, props in rows}
+
+    def find(
+        self,
+        cls: type[N],
+        filters: Sequence[Filter] = (),
+        order_by: Sequence[Order] = (),
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[N]:
+        node_type(cls.LABEL)
+        check_filters(cls, filters, order_by)
+        statement, params = sql.select_nodes(cls, filters, order_by, limit, offset)
+        return [cls.model_validate_json(row[0]) for row in self._exec(statement, params)]
+
+    def count(self, cls: type[Node], filters: Sequence[Filter] = ()) -> int:
+        node_type(cls.LABEL)
+        check_filters(cls, filters)
+        statement, params = sql.select_nodes(cls, filters, count=True)
+        return int(self._exec(statement, params).fetchone()[0])
+
+    def delete(self, ref: NodeRef) -> bool:
+        node_type(ref.label)
+        cursor = self._exec("DELETE FROM nodes WHERE label = ? AND key = ?", (ref.label, ref.key))
+        return cursor.rowcount == 1
+
+    def iter_all(self, cls: type[N]) -> Iterator[N]:
+        node_type(cls.LABEL)
+        cursor = self._exec("SELECT props FROM nodes WHERE label = ? ORDER BY key", (cls.LABEL,))
+        for (props,) in cursor:
+            yield cls.model_validate_json(props)
+
+    # -- relationships --------------------------------------------------------------------------
+    def relate(self, rel: Rel) -> None:
+        try:
+            self._exec(
+                sql.UPSERT_REL,
+                (rel.start.label, rel.start.key, rel.TYPE, rel.end.label, rel.end.key,
+                 sql.dumps(rel.to_props())),
+            )
+        except sqlite3.IntegrityError as exc:
+            raise _constraint_error(exc, f"{rel.TYPE} {rel.start} -> {rel.end}") from exc
+
+    def unrelate(self, type_name: str, start: NodeRef, end: NodeRef) -> bool:
+        (type_name,) = check_rel_types([type_name])
+        cursor = self._exec(sql.DELETE_REL, (start.label, start.key, type_name, end.label, end.key))
+        return cursor.rowcount == 1
+
+    def neighbours(
+        self,
+        ref: NodeRef,
+        rel_types: Sequence[str],
+        direction: Direction = Direction.OUT,
+        label: str | None = None,
+    ) -> list[Neighbour]:
+        types = check_rel_types(rel_types)
+        node_type(ref.label)
+        if label is not None:
+            node_type(label)
+        nid = self._nid(ref)
+        if nid is None:
+            return []
+        result = []
+        for outgoing in (True, False):
+            if direction is Direction.OUT and not outgoing or direction is Direction.IN and outgoing:
+                continue
+            statement, params = sql.neighbours_sql(types, outgoing, label)
+            for type_name, rel_props, far_label, far_props in self._exec(statement, [nid, *params]):
+                far = rebuild_node(far_label, json.loads(far_props))
+                start, end = (ref, far.ref) if outgoing else (far.ref, ref)
+                result.append(Neighbour(rebuild_rel(type_name, start, end, json.loads(rel_props)), far))
+        result.sort(key=lambda nb: (nb.rel.TYPE, nb.node.LABEL, nb.node.key))
+        return result
+
+    def paths(
+        self,
+        start: NodeRef,
+        rel_types: Sequence[str],
+        direction: Direction = Direction.OUT,
+        min_depth: int = 1,
+        max_depth: int = 4,
+        end_label: str | None = None,
+    ) -> list[Path]:
+        types = check_rel_types(rel_types)
+        check_depth(min_depth, max_depth)
+        node_type(start.label)
+        if end_label is not None:
+            node_type(end_label)
+        arms = 2 if direction is Direction.BOTH else 1
+        statement = sql.paths_sql(types, direction.value, max_depth)
+        params = [start.label, start.key, *(list(types) * arms), min_depth]
+        rows = self._exec(statement, params).fetchall()
+        rows = [r for r in rows if end_label is None or r[3] == end_label]
+        nodes = self._refs(int(n) for r in rows for n in r[1].split(","))
+        refs = {nid: NodeRef(label, str(props[node_type(label).KEY])) for nid, (label, props) in nodes.items()}
+        built = {nid: rebuild_node(label, props) for nid, (label, props) in nodes.items()}
+        paths = []
+        for _depth, node_ids, rels_json, _label in rows:
+            path_nodes = tuple(built[int(n)] for n in node_ids.split(","))
+            path_rels = tuple(
+                rebuild_rel(type_name, refs[src], refs[dst], props)
+                for src, type_name, dst, props in json.loads(rels_json)
+            )
+            paths.append(Path(path_nodes, path_rels))
+        return sort_paths(paths)
+
+    def iter_rels(self, rel_types: Sequence[str]) -> Iterator[Rel]:
+        types = check_rel_types(rel_types)
+        marks = ", ".join("?" for _ in types)
+        cursor = self._exec(
+            "SELECT a.label, a.key, r.type, b.label, b.key, r.props FROM rels r "
+            "JOIN nodes a ON a.nid = r.src JOIN nodes b ON b.nid = r.dst "
+            f"WHERE r.type IN ({marks}) ORDER BY r.type, r.src, r.dst",
+            types,
+        )
+        for a_label, a_key, type_name, b_label, b_key, props in cursor:
+            yield rebuild_rel(type_name, NodeRef(a_label, a_key), NodeRef(b_label, b_key), json.loads(props))
+
+    # -- transaction ------------------------------------------------------------------------------
+    def commit(self) -> None:
+        if self._managed:
+            raise TransactionClosed("a managed transaction commits when its function returns")
+        self._finish("COMMIT")
+
+    def rollback(self) -> None:
+        self._finish("ROLLBACK")
+
+    def _finish(self, statement: str) -> None:
+        if not self._open:
+            raise TransactionClosed("this unit of work is already committed or rolled back")
+        self._open = False
+        self._conn.execute(statement)
+
+    def _close(self) -> None:
+        if self._open:
+            self._open = False
+            self._conn.execute("ROLLBACK")
+
+
+class SqliteStore(GraphStore):
+    """The embedded graph store in one SQLite file (plus its -wal and -shm files)."""
+
+    def __init__(self, path: str | FsPath, *, create: bool = False, synchronous: str = "FULL") -> None:
+        self.path = FsPath(path).expanduser()
+        if synchronous not in ("FULL", "NORMAL", "EXTRA"):
+            raise StoreError(f"synchronous must be FULL, NORMAL or EXTRA, not {synchronous!r}")
+        self._synchronous = synchronous
+        if not self.path.exists():
+            if not create:
+                raise StoreUnavailable(
+                    f"no store at {self.path}: run `zhulian init` first", path=str(self.path)
+                )
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreUnavailable(f"cannot create {self.path.parent}: {exc.strerror}") from exc
+        self._pool: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        conn = self._connect()
+        try:
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise StoreUnavailable(f"{self.path} is not a Zhulian store: {exc}") from exc
+        if mode.lower() != "wal":
+            raise StoreUnavailable(f"cannot put {self.path} in WAL mode (got {mode})")
+        self._release(conn)
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"cannot open {self.path}: {exc}") from exc
+        conn.execute("PRAGMA busy_timeout = 30000")
+        conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA cache_size = -65536")
+        conn.execute("PRAGMA temp_store = MEMORY")
+        return conn
+
+    def _acquire(self) -> sqlite3.Connection:
+        try:
+            return self._pool.get_nowait()
+        except queue.Empty:
+            return self._connect()
+
+    def _release(self, conn: sqlite3.Connection) -> None:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        if self._pool.qsize() < _POOL_SIZE:
+            self._pool.put(conn)
+        else:
+            conn.close()
+
+    @contextmanager
+    def _transaction(self, *, write: bool, managed: bool) -> Iterator[SqliteUnitOfWork]:
+        conn = self._acquire()
+        try:
+            uow = SqliteUnitOfWork(conn, write=write, managed=managed)
+            try:
+                yield uow
+            finally:
+                uow._close()
+        finally:
+            self._release(conn)
+
+    def unit_of_work(self, *, write: bool = True) -> AbstractContextManager[UnitOfWork]:
+        return self._transaction(write=write, managed=False)
+
+    def run(self, fn: Callable[[UnitOfWork], T], *, write: bool = True) -> T:
+        delay = 0.05
+        for attempt in range(_RETRIES):
+            try:
+                with self._transaction(write=write, managed=True) as uow:
+                    result = fn(uow)
+                    uow._finish("COMMIT")
+                    return result
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or attempt == _RETRIES - 1:
+                    raise StoreUnavailable(f"store busy: {exc}") from exc
+                time.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")
+
+    def ensure_schema(self) -> None:
+        with self._transaction(write=True, managed=False) as uow:
+            for statement in sql.TABLES:
+                uow._exec(statement)
+            for _name, statement in sql.index_statements():
+                uow._exec(statement)
+            uow._exec(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(sql.SCHEMA_VERSION),),
+            )
+            uow.commit()
+
+    def _require_schema(self, conn: sqlite3.Connection) -> None:
+        row = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'nodes'"
+        ).fetchone()
+        if row is None:
+            raise StoreUnavailable(f"{self.path} has no schema: run `zhulian init`")
+
+    def schema(self) -> SchemaInfo:
+        conn = self._acquire()
+        try:
+            self._require_schema(conn)
+            rows = conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name"
+            ).fetchall()
+        finally:
+            self._release(conn)
+        info = SchemaInfo()
+        info.constraints.append("UNIQUE nodes(label, key)")
+        for (name,) in rows:
+            (info.constraints if name.startswith("uq_") else info.indexes).append(name)
+        return info
+
+    def counts(self) -> Counts:
+        conn = self._acquire()
+        try:
+            self._require_schema(conn)
+            node_rows = conn.execute("SELECT label, count(*) FROM nodes GROUP BY label").fetchall()
+            rel_rows = conn.execute("SELECT type, count(*) FROM rels GROUP BY type").fetchall()
+        finally:
+            self._release(conn)
+        nodes = dict.fromkeys(sorted(NODE_TYPES), 0) | dict(node_rows)
+        rels = dict.fromkeys(sorted(REL_TYPES), 0) | dict(rel_rows)
+        return Counts(nodes=nodes, rels=rels)
+
+    def bulk_load(
+        self,
+        items: Iterable[Node | Rel],
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        progress: Callable[[LoadProgress], None] | None = None,
+    ) -> LoadProgress:
+        done = LoadProgress(0, 0, 0)
+        nodes: list[tuple[str, str, str]] = []
+        rels: list[tuple[str, str, str, str, str, str]] = []
+
+        def flush() -> None:
+            nonlocal done
+            if not nodes and not rels:
+                return
+            with self._transaction(write=True, managed=False) as uow:
+                try:
+                    uow._conn.executemany(sql.UPSERT_NODE, nodes)
+                    uow._conn.executemany(sql.UPSERT_REL, rels)
+                except sqlite3.IntegrityError as exc:
+                    raise _constraint_error(exc, f"bulk load batch {done.batches + 1}") from exc
+                uow.commit()
+            done = LoadProgress(done.nodes + len(nodes), done.rels + len(rels), done.batches + 1)
+            nodes.clear()
+            rels.clear()
+            if progress is not None:
+                progress(done)
+
+        for item in items:
+            if isinstance(item, Node):
+                nodes.append((item.LABEL, item.key, sql.node_json(item)))
+            else:
+                rels.append((item.start.label, item.start.key, item.TYPE, item.end.label,
+                             item.end.key, sql.dumps(item.to_props())))
+            if len(nodes) + len(rels) >= batch_size:
+                flush()
+        flush()
+        return done
+
+    def describe(self) -> str:
+        return f"embedded SQLite store at {self.path}"
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._pool.get_nowait().close()
+            except queue.Empty:
+                return
