@@ -1,0 +1,370 @@
+"""The Neo4j store, through the official `neo4j` driver.
+
+Managed transactions (`execute_read` / `execute_write`) carry `GraphStore.run`, so the driver
+retries a function on transient errors and cluster leader changes; explicit transactions carry
+`unit_of_work()`. `neo4j://` routing URIs and a database name are passed through unchanged, so an
+Aura or cluster deployment needs no code change. All Cypher comes from `graph.neo4j.cypher`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, TypeVar
+
+import neo4j
+from neo4j import exceptions as neo4j_errors
+
+from graph.errors import ConstraintViolation, StoreError, StoreUnavailable, TransactionClosed
+from graph.model.base import Node, NodeRef, Rel
+from graph.model.registry import NODE_TYPES, REL_TYPES, node_type
+from graph.neo4j import cypher
+from graph.neo4j.cypher import Cypher
+from graph.store import (
+    DEFAULT_BATCH_SIZE,
+    Counts,
+    Direction,
+    Filter,
+    GraphStore,
+    LoadProgress,
+    Neighbour,
+    Op,
+    Order,
+    Path,
+    SchemaInfo,
+    UnitOfWork,
+    check_depth,
+    check_filters,
+    check_rel_types,
+    rebuild_node,
+    rebuild_rel,
+    sort_paths,
+)
+
+N = TypeVar("N", bound=Node)
+T = TypeVar("T")
+
+
+def _translate(exc: Exception, what: str) -> StoreError:
+    if isinstance(exc, neo4j_errors.ConstraintError):
+        return ConstraintViolation(f"{what}: a node with the same key or unique value exists",
+                                   cause=str(exc))
+    if isinstance(exc, (neo4j_errors.ServiceUnavailable, neo4j_errors.SessionExpired)):
+        return StoreUnavailable(f"Neo4j unavailable during {what}: {exc}")
+    if isinstance(exc, neo4j_errors.AuthError):
+        return StoreUnavailable("Neo4j refused the credentials (ZHULIAN_NEO4J_USER/PASSWORD)")
+    return StoreError(f"{what}: {exc}")
+
+
+class Neo4jUnitOfWork(UnitOfWork):
+    """Store operations on one Neo4j transaction (explicit or managed)."""
+
+    def __init__(self, tx: Any, *, managed: bool) -> None:
+        self._tx = tx
+        self._managed = managed
+        self._open = True
+
+    def _run(self, statement: Cypher, what: str) -> list[neo4j.Record]:
+        if not self._open:
+            raise TransactionClosed("this unit of work is already committed or rolled back")
+        try:
+            return list(self._tx.run(statement.text, statement.params))
+        except neo4j_errors.Neo4jError as exc:
+            if self._managed and exc.is_retryable():
+                raise  # let execute_read/execute_write retry the whole function
+            raise _translate(exc, what) from exc
+
+    def _count(self, statement: Cypher, what: str) -> int:
+        rows = self._run(statement, what)
+        return int(rows[0]["c"]) if rows else 0
+
+    # -- nodes ------------------------------------------------------------------------------------
+    def upsert(self, node: Node) -> None:
+        self._run(cypher.upsert_node(node.LABEL, node.key, node.to_props()), f"upsert {node.ref}")
+
+    def create(self, node: Node) -> None:
+        self._run(cypher.create_node(node.LABEL, node.to_props()), f"create {node.ref}")
+
+    def update_if(self, node: Node, expected: dict[str, Any]) -> bool:
+        check_filters(type(node), [Filter(k, Op.EQ, v) for k, v in expected.items()])
+        statement = cypher.compare_and_set(node.LABEL, node.key, node.to_props(), expected)
+        return self._count(statement, f"update {node.ref}") == 1
+
+    def get(self, cls: type[N], key: str) -> N | None:
+        rows = self._run(cypher.get_node(cls.LABEL, key), f"get {cls.LABEL}")
+        return cls.from_props(dict(rows[0]["p"])) if rows else None
+
+    def get_many(self, cls: type[N], keys: Iterable[str]) -> dict[str, N]:
+        rows = self._run(cypher.get_nodes(cls.LABEL, list(keys)), f"get {cls.LABEL}")
+        nodes = [cls.from_props(dict(r["p"])) for r in rows]
+        return {n.key: n for n in nodes}
+
+    def find(
+        self,
+        cls: type[N],
+        filters: Sequence[Filter] = (),
+        order_by: Sequence[Order] = (),
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[N]:
+        check_filters(cls, filters, order_by)
+        rows = self._run(cypher.find_nodes(cls.LABEL, filters, order_by, limit, offset), f"find {cls.LABEL}")
+        return [cls.from_props(dict(r["p"])) for r in rows]
+
+    def count(self, cls: type[Node], filters: Sequence[Filter] = ()) -> int:
+        check_filters(cls, filters)
+        return self._count(cypher.count_nodes(cls.LABEL, filters), f"count {cls.LABEL}")
+
+    def delete(self, ref: NodeRef) -> bool:
+        return self._count(cypher.delete_node(ref.label, ref.key), f"delete {ref}") == 1
+
+    def iter_all(self, cls: type[N]) -> Iterator[N]:
+        for row in self._run(cypher.all_nodes(cls.LABEL), f"read {cls.LABEL}"):
+            yield cls.from_props(dict(row["p"]))
+
+    # -- relationships ----------------------------------------------------------------------------
+    def _missing_endpoint(self, rel: Rel) -> ConstraintViolation:
+        missing = [
+            str(ref) for ref in (rel.start, rel.end)
+            if self._count(cypher.node_exists(ref.label, ref.key), "check endpoint") == 0
+        ]
+        return ConstraintViolation(
+            f"{rel.TYPE} {rel.start} -> {rel.end}: an endpoint does not exist ({', '.join(missing)})"
+        )
+
+    def relate(self, rel: Rel) -> None:
+        statement = cypher.upsert_rel(
+            rel.TYPE, rel.start.label, rel.start.key, rel.end.label, rel.end.key, rel.to_props()
+        )
+        if self._count(statement, f"{rel.TYPE} {rel.start} -> {rel.end}") == 0:
+            raise self._missing_endpoint(rel)
+
+    def unrelate(self, type_name: str, start: NodeRef, end: NodeRef) -> bool:
+        (type_name,) = check_rel_types([type_name])
+        statement = cypher.delete_rel(type_name, start.label, start.key, end.label, end.key)
+        return self._count(statement, f"delete {type_name}") == 1
+
+    def neighbours(
+        self,
+        ref: NodeRef,
+        rel_types: Sequence[str],
+        direction: Direction = Direction.OUT,
+        label: str | None = None,
+    ) -> list[Neighbour]:
+        types = check_rel_types(rel_types)
+        result = []
+        for outgoing in (True, False):
+            if direction is Direction.OUT and not outgoing or direction is Direction.IN and outgoing:
+                continue
+            statement = cypher.neighbours(ref.label, ref.key, types, outgoing, label)
+            for row in self._run(statement, f"neighbours of {ref}"):
+                far = rebuild_node(_model_label(row["bl"]), dict(row["bp"]))
+                start, end = (ref, far.ref) if outgoing else (far.ref, ref)
+                result.append(Neighbour(rebuild_rel(row["t"], start, end, dict(row["rp"])), far))
+        result.sort(key=lambda nb: (nb.rel.TYPE, nb.node.LABEL, nb.node.key))
+        return result
+
+    def paths(
+        self,
+        start: NodeRef,
+        rel_types: Sequence[str],
+        direction: Direction = Direction.OUT,
+        min_depth: int = 1,
+        max_depth: int = 4,
+        end_label: str | None = None,
+    ) -> list[Path]:
+        types = check_rel_types(rel_types)
+        check_depth(min_depth, max_depth)
+        statement = cypher.paths(start.label, start.key, types, direction.value, min_depth, max_depth,
+                                 end_label)
+        result = []
+        for row in self._run(statement, f"paths from {start}"):
+            by_element: dict[str, Node] = {}
+            nodes = []
+            for element_id, labels, props in row["ns"]:
+                node = rebuild_node(_model_label(labels), dict(props))
+                by_element[element_id] = node
+                nodes.append(node)
+            rels = tuple(
+                rebuild_rel(type_name, by_element[s].ref, by_element[e].ref, dict(props))
+                for type_name, s, e, props in row["rs"]
+            )
+            result.append(Path(tuple(nodes), rels))
+        return sort_paths(result)
+
+    def iter_rels(self, rel_types: Sequence[str]) -> Iterator[Rel]:
+        for type_name in check_rel_types(rel_types):
+            for start_label, end_label in sorted(REL_TYPES[type_name].ENDPOINTS):
+                statement = cypher.all_rels(type_name, start_label, end_label)
+                for row in self._run(statement, f"read {type_name}"):
+                    yield rebuild_rel(type_name, NodeRef(start_label, str(row["s"])),
+                                      NodeRef(end_label, str(row["e"])), dict(row["p"]))
+
+    # -- transaction --------------------------------------------------------------------------------
+    def commit(self) -> None:
+        if self._managed:
+            raise TransactionClosed("a managed transaction commits when its function returns")
+        if not self._open:
+            raise TransactionClosed("this unit of work is already committed or rolled back")
+        self._open = False
+        try:
+            self._tx.commit()
+        except neo4j_errors.Neo4jError as exc:
+            raise _translate(exc, "commit") from exc
+
+    def rollback(self) -> None:
+        if not self._open:
+            raise TransactionClosed("this unit of work is already committed or rolled back")
+        self._open = False
+        if not self._managed:
+            self._tx.rollback()
+
+
+def _model_label(labels: Sequence[str]) -> str:
+    """The model label among a node's labels (nodes written by Zhulian have exactly one)."""
+    for label in labels:
+        if label in NODE_TYPES:
+            return label
+    node_type(labels[0] if labels else "")
+    raise AssertionError("unreachable")
+
+
+class Neo4jStore(GraphStore):
+    """A graph store on a Neo4j server, Aura instance or cluster."""
+
+    def __init__(self, uri: str, *, user: str | None, password: str | None,
+                 database: str | None = None) -> None:
+        self.uri = uri
+        self.database = database
+        auth = (user, password) if user is not None else None
+        try:
+            self._driver = neo4j.GraphDatabase.driver(uri, auth=auth)
+            self._driver.verify_connectivity()
+        except neo4j_errors.Neo4jError as exc:
+            raise _translate(exc, f"connect to {uri}") from exc
+        except (neo4j_errors.DriverError, ValueError, OSError) as exc:
+            raise StoreUnavailable(f"cannot reach Neo4j at {uri}: {exc}") from exc
+
+    def _session(self, write: bool) -> neo4j.Session:
+        mode = neo4j.WRITE_ACCESS if write else neo4j.READ_ACCESS
+        return self._driver.session(database=self.database, default_access_mode=mode)
+
+    @contextmanager
+    def _explicit(self, write: bool) -> Iterator[Neo4jUnitOfWork]:
+        with self._session(write) as session:
+            tx = session.begin_transaction()
+            uow = Neo4jUnitOfWork(tx, managed=False)
+            try:
+                yield uow
+            finally:
+                if uow._open:
+                    uow._open = False
+                    tx.rollback()
+                tx.close()
+
+    def unit_of_work(self, *, write: bool = True) -> AbstractContextManager[UnitOfWork]:
+        return self._explicit(write)
+
+    def run(self, fn: Callable[[UnitOfWork], T], *, write: bool = True) -> T:
+        def work(tx: neo4j.ManagedTransaction) -> T:
+            return fn(Neo4jUnitOfWork(tx, managed=True))
+
+        with self._session(write) as session:
+            try:
+                return session.execute_write(work) if write else session.execute_read(work)
+            except neo4j_errors.Neo4jError as exc:
+                raise _translate(exc, "transaction") from exc
+
+    def _write_all(self, statements: Iterable[Cypher]) -> None:
+        with self._session(True) as session:
+            for statement in statements:
+                text, params = statement.text, statement.params
+                session.execute_write(lambda tx, t=text, p=params: list(tx.run(t, p)))
+
+    def ensure_schema(self) -> None:
+        try:
+            self._write_all(cypher.schema_statements())
+        except neo4j_errors.Neo4jError as exc:
+            raise _translate(exc, "schema set-up") from exc
+
+    def _names(self, statement: Cypher) -> list[str]:
+        with self._session(False) as session:
+            rows = session.execute_read(lambda tx: list(tx.run(statement.text, statement.params)))
+        return [str(r["name"]) for r in rows]
+
+    def schema(self) -> SchemaInfo:
+        return SchemaInfo(constraints=self._names(cypher.SHOW_CONSTRAINTS),
+                          indexes=self._names(cypher.SHOW_INDEXES))
+
+    def counts(self) -> Counts:
+        def read(tx: neo4j.ManagedTransaction) -> Counts:
+            nodes = {lbl: int(tx.run(cypher.count_label(lbl).text).single(strict=True)["c"])
+                     for lbl in sorted(NODE_TYPES)}
+            rels = {t: int(tx.run(cypher.count_type(t).text).single(strict=True)["c"])
+                    for t in sorted(REL_TYPES)}
+            return Counts(nodes=nodes, rels=rels)
+
+        with self._session(False) as session:
+            return session.execute_read(read)
+
+    def bulk_load(
+        self,
+        items: Iterable[Node | Rel],
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        progress: Callable[[LoadProgress], None] | None = None,
+    ) -> LoadProgress:
+        done = LoadProgress(0, 0, 0)
+        nodes: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        rels: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+        pending = 0
+
+        def write_batch(tx: neo4j.ManagedTransaction) -> None:
+            for label, rows in nodes.items():
+                statement = cypher.bulk_upsert_nodes(label, rows)
+                tx.run(statement.text, statement.params).consume()
+            for (type_name, start_label, end_label), rows in rels.items():
+                statement = cypher.bulk_upsert_rels(type_name, start_label, end_label, rows)
+                written = int(tx.run(statement.text, statement.params).single(strict=True)["c"])
+                if written != len(rows):
+                    raise ConstraintViolation(
+                        f"bulk load batch {done.batches + 1}: {len(rows) - written} {type_name} "
+                        "relationships name an endpoint that does not exist"
+                    )
+
+        def flush() -> None:
+            nonlocal done, pending
+            if not pending:
+                return
+            with self._session(True) as session:
+                try:
+                    session.execute_write(write_batch)
+                except neo4j_errors.Neo4jError as exc:
+                    raise _translate(exc, f"bulk load batch {done.batches + 1}") from exc
+            n_nodes = sum(len(r) for r in nodes.values())
+            done = LoadProgress(done.nodes + n_nodes, done.rels + pending - n_nodes, done.batches + 1)
+            nodes.clear()
+            rels.clear()
+            pending = 0
+            if progress is not None:
+                progress(done)
+
+        for item in items:
+            if isinstance(item, Node):
+                nodes[item.LABEL].append({"key": item.key, "props": item.to_props()})
+            else:
+                rels[(item.TYPE, item.start.label, item.end.label)].append(
+                    {"start": item.start.key, "end": item.end.key, "props": item.to_props()}
+                )
+            pending += 1
+            if pending >= batch_size:
+                flush()
+        flush()
+        return done
+
+    def describe(self) -> str:
+        return f"Neo4j at {self.uri} (database {self.database or 'default'})"
+
+    def close(self) -> None:
+        self._driver.close()
