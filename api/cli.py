@@ -103,8 +103,13 @@ def demo(
     with _open(create=True) as store:
         store.ensure_schema()
         progress = Progress(
-            TextColumn("[bold]载入 Loading"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("items"), TimeElapsedColumn(), console=console, transient=True,
+            TextColumn("[bold]载入 Loading"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("items"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
         )
         with progress:
             task = progress.add_task("load", total=None)
@@ -113,8 +118,10 @@ def demo(
                 progress.update(task, completed=done.nodes + done.rels)
 
             done = store.bulk_load(generate(households=households, seed=seed), progress=report)
-        console.print(f"已载入 Loaded {done.nodes:,} nodes, {done.rels:,} relationships "
-                      f"({households} 户 households, seed {seed})")
+        console.print(
+            f"已载入 Loaded {done.nodes:,} nodes, {done.rels:,} relationships "
+            f"({households} 户 households, seed {seed})"
+        )
         _print_info(store)
 
 

@@ -19,8 +19,10 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="ZHULIAN_", extra="ignore")
 
-    store: str = Field(default_factory=default_store_path,
-                       description="A file path (embedded store) or a neo4j:// or bolt:// URL")
+    store: str = Field(
+        default_factory=default_store_path,
+        description="A file path (embedded store) or a neo4j:// or bolt:// URL",
+    )
     neo4j_user: str | None = None
     neo4j_password: SecretStr | None = None
     neo4j_database: str | None = None

@@ -14,7 +14,6 @@ from importlib import resources
 from stdnum.cn import ric
 from ulid import ULID
 
-from seeds.regions import birth_region
 from graph.model import (
     AllianceBody,
     Area,
@@ -42,6 +41,7 @@ from graph.model.enums import (
     Sex,
     TargetGroup,
 )
+from seeds.regions import birth_region
 
 DEMO_COUNTY = "360783"
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -68,8 +68,12 @@ def load_areas(county: str = DEMO_COUNTY) -> list[Area]:
     """The shipped extract of a county's real areas (统计用区划代码 2023)."""
     text = resources.files("seeds").joinpath(f"data/areas-{county}.csv").read_text(encoding="utf-8")
     return [
-        Area(code=row["code"], name=row["name"], level=AreaLevel(row["level"]),
-             parent_code=row["parent_code"] or None)
+        Area(
+            code=row["code"],
+            name=row["name"],
+            level=AreaLevel(row["level"]),
+            parent_code=row["parent_code"] or None,
+        )
         for row in csv.DictReader(text.splitlines())
     ]
 
@@ -82,11 +86,14 @@ def id_number(rng: random.Random, county: str, birth: date, sex: Sex) -> str:
     return body + ric.calc_check_digit(body + "0")
 
 
-def _person(rng: random.Random, household_id: str, relation: RelationToHead, age: int,
-            sex: Sex, county: str) -> Person:
+def _person(
+    rng: random.Random, household_id: str, relation: RelationToHead, age: int, sex: Sex, county: str
+) -> Person:
     birth = date(2026 - age, rng.randint(1, 12), rng.randint(1, 28))
     ill = rng.random()
-    health = HealthStatus.SERIOUS if ill < 0.08 else HealthStatus.CHRONIC if ill < 0.3 else HealthStatus.HEALTHY
+    health = (
+        HealthStatus.SERIOUS if ill < 0.08 else HealthStatus.CHRONIC if ill < 0.3 else HealthStatus.HEALTHY
+    )
     if age >= 65 or health is HealthStatus.SERIOUS:
         labour = LabourAbility.NONE
     elif age < 16:
@@ -118,11 +125,19 @@ def generate(households: int = 300, seed: int = 1, county: str = DEMO_COUNTY) ->
         if area.parent_code:
             yield PartOf(start=area.ref, end=NodeRef(Area.LABEL, area.parent_code))
     bodies: dict[str, AllianceBody] = {}
-    level_of = {AreaLevel.COUNTY: AllianceLevel.COUNTY, AreaLevel.TOWNSHIP: AllianceLevel.TOWNSHIP,
-                AreaLevel.VILLAGE: AllianceLevel.VILLAGE}
+    level_of = {
+        AreaLevel.COUNTY: AllianceLevel.COUNTY,
+        AreaLevel.TOWNSHIP: AllianceLevel.TOWNSHIP,
+        AreaLevel.VILLAGE: AllianceLevel.VILLAGE,
+    }
     for area in areas:
-        body = AllianceBody(id=seeded_id(rng), level=level_of[area.level], area_code=area.code,
-                            name=f"{area.name}{level_of[area.level].zh}", created_at=EPOCH)
+        body = AllianceBody(
+            id=seeded_id(rng),
+            level=level_of[area.level],
+            area_code=area.code,
+            name=f"{area.name}{level_of[area.level].zh}",
+            created_at=EPOCH,
+        )
         bodies[area.code] = body
         yield body
         yield Covers(start=body.ref, end=area.ref)
@@ -130,9 +145,15 @@ def generate(households: int = 300, seed: int = 1, county: str = DEMO_COUNTY) ->
             yield ReportsTo(start=body.ref, end=bodies[area.parent_code].ref)
     county_code = county.ljust(12, "0")
     for department in Department:
-        org = Organisation(id=seeded_id(rng), kind=OrganisationKind.DEPARTMENT, department=department,
-                           name=f"龙南市{department.zh}", home_area_code=county_code,
-                           service_area_codes=[county_code], created_at=EPOCH)
+        org = Organisation(
+            id=seeded_id(rng),
+            kind=OrganisationKind.DEPARTMENT,
+            department=department,
+            name=f"龙南市{department.zh}",
+            home_area_code=county_code,
+            service_area_codes=[county_code],
+            created_at=EPOCH,
+        )
         yield org
         yield Serves(start=org.ref, end=NodeRef(Area.LABEL, county_code))
     villages = [a for a in areas if a.level is AreaLevel.VILLAGE]
@@ -145,20 +166,41 @@ def generate(households: int = 300, seed: int = 1, county: str = DEMO_COUNTY) ->
         members = [_person(rng, household_id, RelationToHead.HEAD, head_age, head_sex, county)]
         if head_age < 80 and rng.random() < 0.6:
             other = Sex.FEMALE if head_sex is Sex.MALE else Sex.MALE
-            members.append(_person(rng, household_id, RelationToHead.SPOUSE,
-                                   max(20, head_age + rng.randint(-5, 5)), other, county))
+            members.append(
+                _person(
+                    rng,
+                    household_id,
+                    RelationToHead.SPOUSE,
+                    max(20, head_age + rng.randint(-5, 5)),
+                    other,
+                    county,
+                )
+            )
         for _child in range(rng.choice([0, 0, 1, 1, 2, 3]) if head_age < 60 else 0):
-            members.append(_person(rng, household_id, RelationToHead.CHILD,
-                                   max(0, head_age - rng.randint(20, 35)), rng.choice(list(Sex)), county))
+            members.append(
+                _person(
+                    rng,
+                    household_id,
+                    RelationToHead.CHILD,
+                    max(0, head_age - rng.randint(20, 35)),
+                    rng.choice(list(Sex)),
+                    county,
+                )
+            )
         household = Household(
-            id=household_id, village_code=village.code, address=f"{village.name}{rng.randint(1, 200)}号",
-            head_person_id=members[0].id, member_count=len(members),
+            id=household_id,
+            village_code=village.code,
+            address=f"{village.name}{rng.randint(1, 200)}号",
+            head_person_id=members[0].id,
+            member_count=len(members),
             categories=[rng.choices(groups, weights)[0]],
-            housing_safe=rng.random() > 0.05, drinking_water_safe=rng.random() > 0.03,
+            housing_safe=rng.random() > 0.05,
+            drinking_water_safe=rng.random() > 0.03,
             income_wage_fen=rng.randrange(0, 3_000_000, 100),
             income_transfer_fen=rng.randrange(0, 600_000, 100),
             expense_medical_fen=rng.randrange(0, 2_000_000, 100) if rng.random() < 0.3 else 0,
-            created_at=EPOCH - timedelta(days=rng.randrange(0, 700)), updated_at=EPOCH,
+            created_at=EPOCH - timedelta(days=rng.randrange(0, 700)),
+            updated_at=EPOCH,
         )
         yield household
         yield LivesIn(start=household.ref, end=village.ref)

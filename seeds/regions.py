@@ -34,6 +34,7 @@ def _table() -> dict[str, list[tuple[str, int, int, str]]]:
     return table
 
 
+@cache
 def birth_region(county_code: str, year: int) -> str:
     """A six-digit region code valid in `year` for the county `county_code` (or a neighbour)."""
     county = county_code[:6]

@@ -6,7 +6,7 @@ from typing import ClassVar, Self
 
 from pydantic import Field, model_validator
 
-from graph.model.base import NonEmptyStr, Node
+from graph.model.base import Node, NonEmptyStr
 from graph.model.enums import AreaLevel
 from graph.model.identity import DivisionCode, level_of_code, parent_code
 
@@ -35,8 +35,7 @@ class Area(Node):
         expected_parent = parent_code(self.code)
         if self.parent_code is not None and self.parent_code != expected_parent:
             raise ValueError(
-                f"parent_code {self.parent_code} does not contain {self.code} "
-                f"(expected {expected_parent})"
+                f"parent_code {self.parent_code} does not contain {self.code} (expected {expected_parent})"
             )
         return self
 

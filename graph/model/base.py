@@ -99,9 +99,7 @@ def _is_flat(annotation: Any, *, in_list: bool = False) -> bool:
     if origin is Annotated:
         return _is_flat(typing.get_args(annotation)[0], in_list=in_list)
     if origin in (typing.Union, types.UnionType):
-        return all(
-            arg is type(None) or _is_flat(arg, in_list=in_list) for arg in typing.get_args(annotation)
-        )
+        return all(arg is type(None) or _is_flat(arg, in_list=in_list) for arg in typing.get_args(annotation))
     if origin is typing.Literal:
         return True
     if origin in (list, tuple, frozenset, set) and not in_list:

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from graph.model.base import Fen, NonEmptyStr, Node, UtcDateTime
+from graph.model.base import Fen, Node, NonEmptyStr, UtcDateTime
 from graph.model.enums import (
     EventType,
     HopStatus,

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Annotated
 
 from pydantic import AfterValidator
 from stdnum.cn import ric
-from stdnum.exceptions import (
-    InvalidChecksum,
-    InvalidComponent,
-    InvalidFormat,
-    InvalidLength,
-    ValidationError,
-)
+from stdnum.exceptions import ValidationError
 
 from graph.model.enums import AreaLevel, IdNumberIssue, Sex
 
@@ -41,43 +37,51 @@ def _upgrade_legacy(number: str) -> str:
     return body + ric.calc_check_digit(body + "0")
 
 
+_LEGACY = re.compile(r"[0-9]{15}")
+_FORM = re.compile(r"[0-9]{17}[0-9X]")
+
+
+@cache
+def _region_issue(region: str, year: int) -> IdNumberIssue | None:
+    """Whether a region code existed in a birth year, by python-stdnum's table (cached: slow)."""
+    probe = f"{region}{year:04d}0101001"
+    probe += ric.calc_check_digit(probe + "0")
+    try:
+        ric.get_birth_place(probe)
+    except (ValidationError, KeyError, ValueError):
+        return IdNumberIssue.REGION
+    return None
+
+
 def check_id_number(raw: str) -> IdNumberCheck:
     """Check a resident ID number with python-stdnum, never raising.
 
-    15-digit legacy numbers are converted to 18 digits. python-stdnum looks up the region code in
-    its table of codes valid in the birth year and raises KeyError for some unknown codes (for
-    example 620201198506203729) instead of a validation error, so that case is reported as
-    `IdNumberIssue.REGION` here.
+    The steps are those of `stdnum.cn.ric.validate` (length, format, check digit, birth date,
+    region code valid in the birth year), taken one by one so that the reason is known and the
+    region lookup, which depends only on the region code and the birth year, is cached. 15-digit
+    legacy numbers are converted to 18 digits. python-stdnum raises KeyError instead of a
+    validation error for some unknown regions (for example 620201198506203729); that is reported
+    as `IdNumberIssue.REGION` here.
     """
-    compact = re.sub(r"[\s-]", "", raw or "").upper()
-    if len(compact) == 15 and compact.isdigit():
-        try:
-            ric.get_birth_date(compact[:6] + "19" + compact[6:] + "0")
-        except (ValidationError, ValueError):
-            return IdNumberCheck(raw, None, IdNumberIssue.BIRTH_DATE)
+    # NFKC turns full-width digits (１１０１…), common in spreadsheet exports, into ASCII.
+    compact = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", raw or "")).upper()
+    if _LEGACY.fullmatch(compact):
         compact = _upgrade_legacy(compact)
-    issue: IdNumberIssue | None = None
+    if len(compact) != 18:
+        return IdNumberCheck(raw, None, IdNumberIssue.LENGTH)
+    if not _FORM.fullmatch(compact):
+        return IdNumberCheck(raw, None, IdNumberIssue.FORMAT)
+    if compact[-1] != ric.calc_check_digit(compact):
+        return IdNumberCheck(raw, None, IdNumberIssue.CHECKSUM)
     try:
-        number = ric.validate(compact)
-    except InvalidLength:
-        issue = IdNumberIssue.LENGTH
-    except InvalidFormat:
-        issue = IdNumberIssue.FORMAT
-    except InvalidChecksum:
-        issue = IdNumberIssue.CHECKSUM
-    except InvalidComponent:
-        # stdnum raises InvalidComponent for both a bad birth date and an unknown region.
-        try:
-            ric.get_birth_date(compact)
-            issue = IdNumberIssue.REGION
-        except (ValidationError, ValueError):
-            issue = IdNumberIssue.BIRTH_DATE
-    except (ValidationError, KeyError, ValueError):
-        issue = IdNumberIssue.REGION
+        birth = ric.get_birth_date(compact)
+    except (ValidationError, ValueError):
+        return IdNumberCheck(raw, None, IdNumberIssue.BIRTH_DATE)
+    issue = _region_issue(compact[:6], birth.year)
     if issue is not None:
         return IdNumberCheck(raw, None, issue)
-    sex = Sex.MALE if int(number[16]) % 2 == 1 else Sex.FEMALE
-    return IdNumberCheck(raw, number, None, ric.get_birth_date(number), sex)
+    sex = Sex.MALE if int(compact[16]) % 2 == 1 else Sex.FEMALE
+    return IdNumberCheck(raw, compact, None, birth, sex)
 
 
 def _valid_id_number(value: str) -> str:

@@ -7,7 +7,7 @@ from typing import ClassVar, Self
 
 from pydantic import Field, model_validator
 
-from graph.model.base import NonEmptyStr, Node, UtcDateTime
+from graph.model.base import Node, NonEmptyStr, UtcDateTime
 from graph.model.enums import AllianceLevel, Department, OrganisationKind, PiiScope, Role
 from graph.model.identity import DivisionCode
 

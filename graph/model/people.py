@@ -7,7 +7,7 @@ from typing import ClassVar, Self
 
 from pydantic import Field, model_validator
 
-from graph.model.base import Fen, NonEmptyStr, Node, UtcDateTime
+from graph.model.base import Fen, Node, NonEmptyStr, UtcDateTime
 from graph.model.enums import (
     DisabilityKind,
     HealthStatus,
@@ -104,8 +104,16 @@ class Person(Node):
     LABEL: ClassVar[str] = "Person"
     INDEXED: ClassVar[tuple[str, ...]] = ("household_id", "id_number", "name")
     PII: ClassVar[frozenset[str]] = frozenset(
-        {"id_number", "id_number_raw", "phone", "health", "illnesses", "disability_grade",
-         "disability_kind", "income_wage_fen"}
+        {
+            "id_number",
+            "id_number_raw",
+            "phone",
+            "health",
+            "illnesses",
+            "disability_grade",
+            "disability_kind",
+            "income_wage_fen",
+        }
     )
 
     id: NonEmptyStr

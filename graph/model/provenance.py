@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from graph.model.base import NonEmptyStr, Node, UtcDateTime
+from graph.model.base import Node, NonEmptyStr, UtcDateTime
 from graph.model.enums import SourceSystem
 
 

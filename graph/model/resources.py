@@ -6,7 +6,7 @@ from typing import ClassVar, Self
 
 from pydantic import Field, model_validator
 
-from graph.model.base import Fen, NonEmptyStr, Node, UtcDateTime
+from graph.model.base import Fen, Node, NonEmptyStr, UtcDateTime
 from graph.model.enums import (
     AssistanceKind,
     Department,

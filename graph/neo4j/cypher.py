@@ -52,15 +52,19 @@ def schema_statements() -> list[Cypher]:
     out = []
     for label, cls in sorted(NODE_TYPES.items()):
         for name in (cls.KEY, *cls.UNIQUE):
-            out.append(Cypher(
-                f"CREATE CONSTRAINT {label.lower()}_{_ident(name)}_unique IF NOT EXISTS "
-                f"FOR (n:{_label(label)}) REQUIRE n.{_ident(name)} IS UNIQUE"
-            ))
+            out.append(
+                Cypher(
+                    f"CREATE CONSTRAINT {label.lower()}_{_ident(name)}_unique IF NOT EXISTS "
+                    f"FOR (n:{_label(label)}) REQUIRE n.{_ident(name)} IS UNIQUE"
+                )
+            )
         for name in cls.INDEXED:
-            out.append(Cypher(
-                f"CREATE INDEX {label.lower()}_{_ident(name)} IF NOT EXISTS "
-                f"FOR (n:{_label(label)}) ON (n.{_ident(name)})"
-            ))
+            out.append(
+                Cypher(
+                    f"CREATE INDEX {label.lower()}_{_ident(name)} IF NOT EXISTS "
+                    f"FOR (n:{_label(label)}) ON (n.{_ident(name)})"
+                )
+            )
     return out
 
 
@@ -197,8 +201,9 @@ def _endpoints(start_label: str, end_label: str) -> str:
     )
 
 
-def upsert_rel(type_name: str, start_label: str, start: str, end_label: str, end: str,
-               props: dict[str, Any]) -> Cypher:
+def upsert_rel(
+    type_name: str, start_label: str, start: str, end_label: str, end: str, props: dict[str, Any]
+) -> Cypher:
     return Cypher(
         _endpoints(start_label, end_label)
         + f"MERGE (a)-[r:{_types([type_name])}]->(b) SET r = $props RETURN count(r) AS c",
@@ -206,8 +211,7 @@ def upsert_rel(type_name: str, start_label: str, start: str, end_label: str, end
     )
 
 
-def bulk_upsert_rels(type_name: str, start_label: str, end_label: str,
-                     rows: list[dict[str, Any]]) -> Cypher:
+def bulk_upsert_rels(type_name: str, start_label: str, end_label: str, rows: list[dict[str, Any]]) -> Cypher:
     """`rows` are `{"start": key, "end": key, "props": {...}}`; returns how many were written."""
     return Cypher(
         f"UNWIND $rows AS row "
@@ -228,13 +232,12 @@ def delete_rel(type_name: str, start_label: str, start: str, end_label: str, end
 
 
 def node_exists(label: str, key: str) -> Cypher:
-    return Cypher(
-        f"MATCH (n:{_label(label)} {{{_key(label)}: $key}}) RETURN count(n) AS c", {"key": key}
-    )
+    return Cypher(f"MATCH (n:{_label(label)} {{{_key(label)}: $key}}) RETURN count(n) AS c", {"key": key})
 
 
-def neighbours(label: str, key: str, rel_types: Sequence[str], outgoing: bool,
-               far_label: str | None) -> Cypher:
+def neighbours(
+    label: str, key: str, rel_types: Sequence[str], outgoing: bool, far_label: str | None
+) -> Cypher:
     arrow = f"-[r:{_types(rel_types)}]->" if outgoing else f"<-[r:{_types(rel_types)}]-"
     far = f"(b:{_label(far_label)})" if far_label else "(b)"
     return Cypher(
@@ -244,8 +247,15 @@ def neighbours(label: str, key: str, rel_types: Sequence[str], outgoing: bool,
     )
 
 
-def paths(label: str, key: str, rel_types: Sequence[str], direction: str, min_depth: int,
-          max_depth: int, end_label: str | None) -> Cypher:
+def paths(
+    label: str,
+    key: str,
+    rel_types: Sequence[str],
+    direction: str,
+    min_depth: int,
+    max_depth: int,
+    end_label: str | None,
+) -> Cypher:
     """Variable-length paths; depth bounds are inlined (Cypher takes no parameters there)."""
     if not (isinstance(min_depth, int) and isinstance(max_depth, int)):
         raise ValueError("path depths must be integers")
@@ -320,8 +330,11 @@ def all_statements() -> Iterator[tuple[str, Cypher]]:
         for start_label, end_label in sorted(rcls.ENDPOINTS):
             pair = f"{type_name}.{start_label}.{end_label}"
             yield f"{pair}.upsert", upsert_rel(type_name, start_label, "a", end_label, "b", {})
-            yield f"{pair}.bulk", bulk_upsert_rels(
-                type_name, start_label, end_label, [{"start": "a", "end": "b", "props": {}}]
+            yield (
+                f"{pair}.bulk",
+                bulk_upsert_rels(
+                    type_name, start_label, end_label, [{"start": "a", "end": "b", "props": {}}]
+                ),
             )
             yield f"{pair}.delete", delete_rel(type_name, start_label, "a", end_label, "b")
             yield f"{pair}.all", all_rels(type_name, start_label, end_label)

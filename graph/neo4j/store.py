@@ -48,8 +48,7 @@ T = TypeVar("T")
 
 def _translate(exc: Exception, what: str) -> StoreError:
     if isinstance(exc, neo4j_errors.ConstraintError):
-        return ConstraintViolation(f"{what}: a node with the same key or unique value exists",
-                                   cause=str(exc))
+        return ConstraintViolation(f"{what}: a node with the same key or unique value exists", cause=str(exc))
     if isinstance(exc, (neo4j_errors.ServiceUnavailable, neo4j_errors.SessionExpired)):
         return StoreUnavailable(f"Neo4j unavailable during {what}: {exc}")
     if isinstance(exc, neo4j_errors.AuthError):
@@ -126,7 +125,8 @@ class Neo4jUnitOfWork(UnitOfWork):
     # -- relationships ----------------------------------------------------------------------------
     def _missing_endpoint(self, rel: Rel) -> ConstraintViolation:
         missing = [
-            str(ref) for ref in (rel.start, rel.end)
+            str(ref)
+            for ref in (rel.start, rel.end)
             if self._count(cypher.node_exists(ref.label, ref.key), "check endpoint") == 0
         ]
         return ConstraintViolation(
@@ -155,7 +155,7 @@ class Neo4jUnitOfWork(UnitOfWork):
         types = check_rel_types(rel_types)
         result = []
         for outgoing in (True, False):
-            if direction is Direction.OUT and not outgoing or direction is Direction.IN and outgoing:
+            if (direction is Direction.OUT and not outgoing) or (direction is Direction.IN and outgoing):
                 continue
             statement = cypher.neighbours(ref.label, ref.key, types, outgoing, label)
             for row in self._run(statement, f"neighbours of {ref}"):
@@ -176,8 +176,9 @@ class Neo4jUnitOfWork(UnitOfWork):
     ) -> list[Path]:
         types = check_rel_types(rel_types)
         check_depth(min_depth, max_depth)
-        statement = cypher.paths(start.label, start.key, types, direction.value, min_depth, max_depth,
-                                 end_label)
+        statement = cypher.paths(
+            start.label, start.key, types, direction.value, min_depth, max_depth, end_label
+        )
         result = []
         for row in self._run(statement, f"paths from {start}"):
             by_element: dict[str, Node] = {}
@@ -198,8 +199,12 @@ class Neo4jUnitOfWork(UnitOfWork):
             for start_label, end_label in sorted(REL_TYPES[type_name].ENDPOINTS):
                 statement = cypher.all_rels(type_name, start_label, end_label)
                 for row in self._run(statement, f"read {type_name}"):
-                    yield rebuild_rel(type_name, NodeRef(start_label, str(row["s"])),
-                                      NodeRef(end_label, str(row["e"])), dict(row["p"]))
+                    yield rebuild_rel(
+                        type_name,
+                        NodeRef(start_label, str(row["s"])),
+                        NodeRef(end_label, str(row["e"])),
+                        dict(row["p"]),
+                    )
 
     # -- transaction --------------------------------------------------------------------------------
     def commit(self) -> None:
@@ -233,11 +238,12 @@ def _model_label(labels: Sequence[str]) -> str:
 class Neo4jStore(GraphStore):
     """A graph store on a Neo4j server, Aura instance or cluster."""
 
-    def __init__(self, uri: str, *, user: str | None, password: str | None,
-                 database: str | None = None) -> None:
+    def __init__(
+        self, uri: str, *, user: str | None, password: str | None, database: str | None = None
+    ) -> None:
         self.uri = uri
         self.database = database
-        auth = (user, password) if user is not None else None
+        auth = (user, password or "") if user is not None else None
         try:
             self._driver = neo4j.GraphDatabase.driver(uri, auth=auth)
             self._driver.verify_connectivity()
@@ -277,10 +283,12 @@ class Neo4jStore(GraphStore):
                 raise _translate(exc, "transaction") from exc
 
     def _write_all(self, statements: Iterable[Cypher]) -> None:
+        def write(tx: neo4j.ManagedTransaction, statement: Cypher) -> None:
+            tx.run(statement.text, statement.params).consume()
+
         with self._session(True) as session:
             for statement in statements:
-                text, params = statement.text, statement.params
-                session.execute_write(lambda tx, t=text, p=params: list(tx.run(t, p)))
+                session.execute_write(write, statement)
 
     def ensure_schema(self) -> None:
         try:
@@ -294,15 +302,19 @@ class Neo4jStore(GraphStore):
         return [str(r["name"]) for r in rows]
 
     def schema(self) -> SchemaInfo:
-        return SchemaInfo(constraints=self._names(cypher.SHOW_CONSTRAINTS),
-                          indexes=self._names(cypher.SHOW_INDEXES))
+        return SchemaInfo(
+            constraints=self._names(cypher.SHOW_CONSTRAINTS), indexes=self._names(cypher.SHOW_INDEXES)
+        )
 
     def counts(self) -> Counts:
         def read(tx: neo4j.ManagedTransaction) -> Counts:
-            nodes = {lbl: int(tx.run(cypher.count_label(lbl).text).single(strict=True)["c"])
-                     for lbl in sorted(NODE_TYPES)}
-            rels = {t: int(tx.run(cypher.count_type(t).text).single(strict=True)["c"])
-                    for t in sorted(REL_TYPES)}
+            nodes = {
+                lbl: int(tx.run(cypher.count_label(lbl).text).single(strict=True)["c"])
+                for lbl in sorted(NODE_TYPES)
+            }
+            rels = {
+                t: int(tx.run(cypher.count_type(t).text).single(strict=True)["c"]) for t in sorted(REL_TYPES)
+            }
             return Counts(nodes=nodes, rels=rels)
 
         with self._session(False) as session:

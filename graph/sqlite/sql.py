@@ -52,14 +52,16 @@ def index_statements() -> list[tuple[str, str]]:
         for name in cls.UNIQUE:
             idx = f"uq_{label}_{name}"
             statements.append(
-                (idx, f"CREATE UNIQUE INDEX IF NOT EXISTS {idx} ON nodes ({prop(name)}) "
-                      f"WHERE label = '{label}'")
+                (
+                    idx,
+                    f"CREATE UNIQUE INDEX IF NOT EXISTS {idx} ON nodes ({prop(name)}) "
+                    f"WHERE label = '{label}'",
+                )
             )
         for name in cls.INDEXED:
             idx = f"ix_{label}_{name}"
             statements.append(
-                (idx, f"CREATE INDEX IF NOT EXISTS {idx} ON nodes ({prop(name)}) "
-                      f"WHERE label = '{label}'")
+                (idx, f"CREATE INDEX IF NOT EXISTS {idx} ON nodes ({prop(name)}) WHERE label = '{label}'")
             )
     return statements
 
@@ -179,7 +181,7 @@ def paths_sql(rel_types: Sequence[str], direction: str, max_depth: int) -> str:
     marks = ", ".join("?" for _ in rel_types)
     arms = []
     for near, far in (("src", "dst"), ("dst", "src")):
-        if direction == "out" and near == "dst" or direction == "in" and near == "src":
+        if (direction == "out" and near == "dst") or (direction == "in" and near == "src"):
             continue
         arms.append(
             f"""SELECT r.{far}, w.depth + 1,

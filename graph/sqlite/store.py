@@ -120,9 +120,7 @@ class SqliteUnitOfWork(UnitOfWork):
 
     def get(self, cls: type[N], key: str) -> N | None:
         node_type(cls.LABEL)
-        row = self._exec(
-            "SELECT props FROM nodes WHERE label = ? AND key = ?", (cls.LABEL, key)
-        ).fetchone()
+        row = self._exec("SELECT props FROM nodes WHERE label = ? AND key = ?", (cls.LABEL, key)).fetchone()
         return None if row is None else cls.model_validate_json(row[0])
 
     def get_many(self, cls: type[N], keys: Iterable[str]) -> dict[str, N]:
@@ -168,8 +166,14 @@ class SqliteUnitOfWork(UnitOfWork):
         try:
             self._exec(
                 sql.UPSERT_REL,
-                (rel.start.label, rel.start.key, rel.TYPE, rel.end.label, rel.end.key,
-                 sql.dumps(rel.to_props())),
+                (
+                    rel.start.label,
+                    rel.start.key,
+                    rel.TYPE,
+                    rel.end.label,
+                    rel.end.key,
+                    sql.dumps(rel.to_props()),
+                ),
             )
         except sqlite3.IntegrityError as exc:
             raise _constraint_error(exc, f"{rel.TYPE} {rel.start} -> {rel.end}") from exc
@@ -195,7 +199,7 @@ class SqliteUnitOfWork(UnitOfWork):
             return []
         result = []
         for outgoing in (True, False):
-            if direction is Direction.OUT and not outgoing or direction is Direction.IN and outgoing:
+            if (direction is Direction.OUT and not outgoing) or (direction is Direction.IN and outgoing):
                 continue
             statement, params = sql.neighbours_sql(types, outgoing, label)
             for type_name, rel_props, far_label, far_props in self._exec(statement, [nid, *params]):
@@ -225,7 +229,9 @@ class SqliteUnitOfWork(UnitOfWork):
         rows = self._exec(statement, params).fetchall()
         rows = [r for r in rows if end_label is None or r[3] == end_label]
         nodes = self._refs(int(n) for r in rows for n in r[1].split(","))
-        refs = {nid: NodeRef(label, str(props[node_type(label).KEY])) for nid, (label, props) in nodes.items()}
+        refs = {
+            nid: NodeRef(label, str(props[node_type(label).KEY])) for nid, (label, props) in nodes.items()
+        }
         built = {nid: rebuild_node(label, props) for nid, (label, props) in nodes.items()}
         paths = []
         for _depth, node_ids, rels_json, _label in rows:
@@ -302,11 +308,15 @@ class SqliteStore(GraphStore):
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot open {self.path}: {exc}") from exc
-        conn.execute("PRAGMA busy_timeout = 30000")
-        conn.execute(f"PRAGMA synchronous = {self._synchronous}")
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA cache_size = -65536")
-        conn.execute("PRAGMA temp_store = MEMORY")
+        try:
+            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA cache_size = -65536")
+            conn.execute("PRAGMA temp_store = MEMORY")
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreUnavailable(f"{self.path} is not a Zhulian store: {exc}") from exc
         return conn
 
     def _acquire(self) -> sqlite3.Connection:
@@ -367,9 +377,7 @@ class SqliteStore(GraphStore):
             uow.commit()
 
     def _require_schema(self, conn: sqlite3.Connection) -> None:
-        row = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'nodes'"
-        ).fetchone()
+        row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'nodes'").fetchone()
         if row is None:
             raise StoreUnavailable(f"{self.path} has no schema: run `zhulian init`")
 
@@ -432,8 +440,16 @@ class SqliteStore(GraphStore):
             if isinstance(item, Node):
                 nodes.append((item.LABEL, item.key, sql.node_json(item)))
             else:
-                rels.append((item.start.label, item.start.key, item.TYPE, item.end.label,
-                             item.end.key, sql.dumps(item.to_props())))
+                rels.append(
+                    (
+                        item.start.label,
+                        item.start.key,
+                        item.TYPE,
+                        item.end.label,
+                        item.end.key,
+                        sql.dumps(item.to_props()),
+                    )
+                )
             if len(nodes) + len(rels) >= batch_size:
                 flush()
         flush()

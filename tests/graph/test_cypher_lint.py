@@ -61,8 +61,11 @@ def test_neo4j_parser_finds_no_error_or_warning() -> None:
     chunks = [statements[i::WORKERS] for i in range(WORKERS)]
     procs = [
         subprocess.Popen(
-            [node, str(TOOL / "lint.mjs")], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True,
+            [node, str(TOOL / "lint.mjs")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for _ in chunks
     ]
@@ -86,8 +89,12 @@ def test_the_linter_rejects_bad_cypher(query: str) -> None:
     assert node is not None
     statement = {"id": "bad", "query": query, "parameters": []}
     proc = subprocess.run(
-        [node, str(TOOL / "lint.mjs")], input=json.dumps({"schema": _schema(), "statements": [statement]}),
-        capture_output=True, text=True, timeout=120, check=False,
+        [node, str(TOOL / "lint.mjs")],
+        input=json.dumps({"schema": _schema(), "statements": [statement]}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert proc.returncode == 1
     assert json.loads(proc.stdout)["errors"]

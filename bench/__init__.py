@@ -1,0 +1,1 @@
+"""Benchmarks: fixed seeds and sizes, figures printed (never asserted in tests)."""

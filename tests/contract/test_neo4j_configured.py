@@ -1,0 +1,18 @@
+"""The one place that says whether the contract suite ran against Neo4j."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.contract.conftest import NEO4J_SKIP, NEO4J_URI, neo4j_store
+
+
+@pytest.mark.skipif(NEO4J_URI is None, reason=NEO4J_SKIP)
+def test_neo4j_is_reachable_and_gets_the_schema() -> None:
+    store = neo4j_store()
+    try:
+        store.ensure_schema()
+        store.ensure_schema()
+        assert "household_id_unique" in store.schema().constraints
+    finally:
+        store.close()

@@ -1,0 +1,73 @@
+"""Contract: a unit of work commits whole or not at all."""
+
+from __future__ import annotations
+
+import pytest
+
+from graph.errors import TransactionClosed
+from graph.model import Household
+from graph.store import GraphStore, UnitOfWork
+from tests.builders import household
+
+
+def count(store: GraphStore) -> int:
+    return store.run(lambda uow: uow.count(Household), write=False)
+
+
+def test_nothing_is_kept_without_commit(store: GraphStore) -> None:
+    with store.unit_of_work() as uow:
+        uow.upsert(household())
+    assert count(store) == 0
+
+
+def test_an_exception_rolls_back_every_write_of_the_unit(store: GraphStore) -> None:
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom), store.unit_of_work() as uow:
+        uow.upsert(household())
+        uow.upsert(household())
+        raise Boom
+    assert count(store) == 0
+
+
+def test_managed_run_commits_on_return_and_rolls_back_on_error(store: GraphStore) -> None:
+    store.run(lambda uow: uow.upsert(household()))
+
+    def half_then_fail(uow: UnitOfWork) -> None:
+        uow.upsert(household())
+        raise RuntimeError("fails after a write")
+
+    with pytest.raises(RuntimeError):
+        store.run(half_then_fail)
+    assert count(store) == 1
+
+
+def test_explicit_rollback_discards(store: GraphStore) -> None:
+    with store.unit_of_work() as uow:
+        uow.upsert(household())
+        uow.rollback()
+    assert count(store) == 0
+
+
+def test_writes_are_visible_inside_their_own_unit(store: GraphStore) -> None:
+    h = household()
+    with store.unit_of_work() as uow:
+        uow.upsert(h)
+        assert uow.get(Household, h.id) == h
+        uow.commit()
+    assert count(store) == 1
+
+
+def test_a_finished_unit_cannot_be_used_again(store: GraphStore) -> None:
+    with store.unit_of_work() as uow:
+        uow.commit()
+        with pytest.raises(TransactionClosed):
+            uow.upsert(household())
+        with pytest.raises(TransactionClosed):
+            uow.commit()
+
+
+def test_managed_functions_do_not_commit_themselves(store: GraphStore) -> None:
+    with pytest.raises(TransactionClosed):
+        store.run(lambda uow: uow.commit())
