@@ -40,6 +40,17 @@ class StoreUnavailable(StoreError):
     title = "Store unavailable"
 
 
+class StoreBusy(StoreUnavailable):
+    """Another writer held the store for longer than the busy timeout; trying again may work."""
+
+
+class ReadOnlyTransaction(StoreError):
+    """A write was attempted in a unit of work opened for reading."""
+
+    status_code = 500
+    title = "Read-only transaction"
+
+
 class ConstraintViolation(StoreError):
     """A write broke a uniqueness constraint or referred to a node that does not exist."""
 

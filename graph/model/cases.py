@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -16,12 +16,13 @@ from graph.model.enums import (
     NeedType,
     OutcomeResult,
     ReferralStatus,
+    ReferralTrack,
     SourceSystem,
     TargetGroup,
     Urgency,
     WarningStatus,
 )
-from graph.model.identity import DivisionCode
+from graph.model.identity import DivisionCode, VillageCode
 
 
 class Need(Node):
@@ -29,10 +30,11 @@ class Need(Node):
 
     LABEL: ClassVar[str] = "Need"
     INDEXED: ClassVar[tuple[str, ...]] = ("household_id", "status", "type", "village_code", "created_at")
+    PII: ClassVar[frozenset[str]] = frozenset({"description"})
 
     id: NonEmptyStr
     household_id: NonEmptyStr
-    village_code: DivisionCode
+    village_code: VillageCode
     type: NeedType
     urgency: Urgency
     status: NeedStatus = NeedStatus.OPEN
@@ -50,7 +52,7 @@ class Event(Node):
 
     LABEL: ClassVar[str] = "Event"
     INDEXED: ClassVar[tuple[str, ...]] = ("household_id", "type", "occurred_on")
-    PII: ClassVar[frozenset[str]] = frozenset({"description", "amount_fen"})
+    PII: ClassVar[frozenset[str]] = frozenset({"description", "amount_fen", "disability_grade"})
 
     id: NonEmptyStr
     household_id: NonEmptyStr
@@ -96,6 +98,7 @@ class Referral(Node):
     need_id: NonEmptyStr
     household_id: NonEmptyStr
     status: ReferralStatus = ReferralStatus.ACTIVE
+    track: ReferralTrack = ReferralTrack.ALLIANCE
     resource_id: str | None = None
     created_by: NonEmptyStr
     created_at: UtcDateTime
@@ -114,20 +117,25 @@ class ReferralHop(Node):
     status: HopStatus
     # The body or organisation the task is with (an AllianceBody or Organisation id).
     assignee_id: str | None = None
-    assignee_label: str | None = Field(default=None, pattern=r"^(AllianceBody|Organisation)$")
+    assignee_label: Literal["AllianceBody", "Organisation"] | None = None
     # Area whose providers may claim the task while it is in the open pool.
     pool_area_code: DivisionCode | None = None
     note: str | None = Field(default=None, max_length=4000)
     created_at: UtcDateTime
     updated_at: UtcDateTime
     due_at: UtcDateTime | None = None
-    # One timestamp per status reached.
+    # One timestamp per status reached (draft: created_at; in-progress: started_at).
     requested_at: UtcDateTime | None = None
+    received_at: UtcDateTime | None = None
     accepted_at: UtcDateTime | None = None
+    ready_at: UtcDateTime | None = None
     started_at: UtcDateTime | None = None
+    on_hold_at: UtcDateTime | None = None
     completed_at: UtcDateTime | None = None
     rejected_at: UtcDateTime | None = None
+    failed_at: UtcDateTime | None = None
     cancelled_at: UtcDateTime | None = None
+    entered_in_error_at: UtcDateTime | None = None
     version: int = Field(default=1, ge=1)
 
 
@@ -138,7 +146,7 @@ class StatusChange(Node):
     INDEXED: ClassVar[tuple[str, ...]] = ("subject_id", "at")
 
     id: NonEmptyStr
-    subject_label: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+    subject_label: Literal["ReferralHop", "Referral", "Need", "Warning"]
     subject_id: NonEmptyStr
     from_status: str | None = None
     to_status: NonEmptyStr
@@ -152,6 +160,7 @@ class Outcome(Node):
 
     LABEL: ClassVar[str] = "Outcome"
     INDEXED: ClassVar[tuple[str, ...]] = ("referral_id",)
+    PII: ClassVar[frozenset[str]] = frozenset({"amount_fen", "delivered"})
 
     id: NonEmptyStr
     referral_id: NonEmptyStr
@@ -182,6 +191,7 @@ class RiskAssessment(Node):
 
     LABEL: ClassVar[str] = "RiskAssessment"
     INDEXED: ClassVar[tuple[str, ...]] = ("household_id", "assessed_at")
+    PII: ClassVar[frozenset[str]] = frozenset({"yearly_income_per_capita_fen", "groups"})
 
     id: NonEmptyStr
     household_id: NonEmptyStr
@@ -189,7 +199,7 @@ class RiskAssessment(Node):
     score: int = Field(ge=0, le=100)
     level: int = Field(ge=1, le=3)
     groups: list[TargetGroup] = Field(default_factory=list)
-    per_capita_income_fen: Fen | None = None
+    yearly_income_per_capita_fen: Fen | None = None
     # One score per dimension, in the order of the standard's dimension list.
     dimension_scores: list[int] = Field(default_factory=list)
     assessed_at: UtcDateTime

@@ -213,6 +213,13 @@ class WarningStatus(LabelledEnum):
     CLOSED = ("closed", "已办结", "Closed")
 
 
+class ReferralTrack(LabelledEnum):
+    """Which road a referral takes (DOMAIN.md section 7)."""
+
+    JOINT_HANDLING = ("joint_handling", "一件事联办", "Joint handling of guarantee-type assistance")
+    ALLIANCE = ("alliance", "助联体转介", "Referral through the assistance alliance")
+
+
 class ReferralStatus(LabelledEnum):
     ACTIVE = ("active", "进行中", "Active")
     COMPLETED = ("completed", "已办结", "Completed")

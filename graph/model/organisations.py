@@ -8,8 +8,8 @@ from typing import ClassVar, Self
 from pydantic import Field, model_validator
 
 from graph.model.base import Node, NonEmptyStr, UtcDateTime
-from graph.model.enums import AllianceLevel, Department, OrganisationKind, PiiScope, Role
-from graph.model.identity import DivisionCode
+from graph.model.enums import AllianceLevel, AreaLevel, Department, OrganisationKind, PiiScope, Role
+from graph.model.identity import DivisionCode, level_of_code
 
 
 class Organisation(Node):
@@ -30,7 +30,7 @@ class Organisation(Node):
     service_area_codes: list[DivisionCode] = Field(default_factory=list)
     capacity: int | None = Field(default=None, ge=0)  # open tasks it can hold at once
     contact_name: str | None = None
-    contact_phone: str | None = None
+    contact_phone: str | None = None  # an organisation's office line: not personal data
     active: bool = True
     created_at: UtcDateTime
 
@@ -44,6 +44,12 @@ class Organisation(Node):
 class AllianceBody(Node):
     """An assistance alliance body (助联体) at county, township or village level."""
 
+    _AREA_LEVEL: ClassVar[dict[AllianceLevel, AreaLevel]] = {
+        AllianceLevel.COUNTY: AreaLevel.COUNTY,
+        AllianceLevel.TOWNSHIP: AreaLevel.TOWNSHIP,
+        AllianceLevel.VILLAGE: AreaLevel.VILLAGE,
+    }
+
     LABEL: ClassVar[str] = "AllianceBody"
     UNIQUE: ClassVar[tuple[str, ...]] = ("area_code",)
     INDEXED: ClassVar[tuple[str, ...]] = ("level",)
@@ -53,6 +59,13 @@ class AllianceBody(Node):
     area_code: DivisionCode
     name: NonEmptyStr
     created_at: UtcDateTime
+
+    @model_validator(mode="after")
+    def _check_area_level(self) -> Self:
+        expected = self._AREA_LEVEL[self.level]
+        if level_of_code(self.area_code) is not expected:
+            raise ValueError(f"a {self.level.value} alliance body covers a {expected.value} area code")
+        return self
 
 
 class User(Node):

@@ -36,6 +36,7 @@ class Household(Node):
     PII: ClassVar[frozenset[str]] = frozenset(
         {
             "address",
+            "categories",
             "income_wage_fen",
             "income_operating_fen",
             "income_property_fen",
@@ -105,8 +106,10 @@ class Person(Node):
     INDEXED: ClassVar[tuple[str, ...]] = ("household_id", "id_number", "name")
     PII: ClassVar[frozenset[str]] = frozenset(
         {
+            "name",
             "id_number",
             "id_number_raw",
+            "birth_date",
             "phone",
             "health",
             "illnesses",

@@ -53,6 +53,7 @@ class AuditEntry(Node):
     LABEL: ClassVar[str] = "AuditEntry"
     UNIQUE: ClassVar[tuple[str, ...]] = ("seq",)
     INDEXED: ClassVar[tuple[str, ...]] = ("object_id", "actor", "at")
+    PII: ClassVar[frozenset[str]] = frozenset({"changes_json"})  # before/after values of any field
 
     id: NonEmptyStr
     seq: int = Field(ge=1)

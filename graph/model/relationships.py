@@ -113,6 +113,7 @@ class Receives(Rel):
 
     TYPE: ClassVar[str] = "RECEIVES"
     ENDPOINTS: ClassVar[frozenset[tuple[str, str]]] = _pairs(("Household",), ("Resource",))
+    PII: ClassVar[frozenset[str]] = frozenset({"amount_fen"})
     since: date
     until: date | None = None
     amount_fen: Fen | None = None
@@ -219,11 +220,11 @@ class HasPlan(Rel):
 
 
 class PlanItem(Rel):
-    """A plan lists a resource, for a need when it answers one."""
+    """A plan lists a resource with the needs it answers (none: a policy the household qualifies for)."""
 
     TYPE: ClassVar[str] = "PLAN_ITEM"
     ENDPOINTS: ClassVar[frozenset[tuple[str, str]]] = _pairs(("Plan",), ("Resource",))
-    need_id: str | None = None
+    need_ids: list[str] = Field(default_factory=list)
     score: int | None = None
     reason: str | None = None
 

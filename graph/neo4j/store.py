@@ -16,7 +16,13 @@ from typing import Any, TypeVar
 import neo4j
 from neo4j import exceptions as neo4j_errors
 
-from graph.errors import ConstraintViolation, StoreError, StoreUnavailable, TransactionClosed
+from graph.errors import (
+    ConstraintViolation,
+    ReadOnlyTransaction,
+    StoreError,
+    StoreUnavailable,
+    TransactionClosed,
+)
 from graph.model.base import Node, NodeRef, Rel
 from graph.model.registry import NODE_TYPES, REL_TYPES, node_type
 from graph.neo4j import cypher
@@ -46,6 +52,11 @@ N = TypeVar("N", bound=Node)
 T = TypeVar("T")
 
 
+# Errors from the server (Neo4jError) and from the driver (DriverError: lost connections, expired
+# sessions); both have is_retryable(), which execute_read/execute_write use to retry.
+_NEO4J_ERRORS = (neo4j_errors.Neo4jError, neo4j_errors.DriverError)
+
+
 def _translate(exc: Exception, what: str) -> StoreError:
     if isinstance(exc, neo4j_errors.ConstraintError):
         return ConstraintViolation(f"{what}: a node with the same key or unique value exists", cause=str(exc))
@@ -59,17 +70,22 @@ def _translate(exc: Exception, what: str) -> StoreError:
 class Neo4jUnitOfWork(UnitOfWork):
     """Store operations on one Neo4j transaction (explicit or managed)."""
 
-    def __init__(self, tx: Any, *, managed: bool) -> None:
+    def __init__(self, tx: Any, *, managed: bool, write: bool) -> None:
         self._tx = tx
         self._managed = managed
+        self._write = write
         self._open = True
+
+    def _require_write(self) -> None:
+        if not self._write:
+            raise ReadOnlyTransaction("this unit of work was opened for reading (write=False)")
 
     def _run(self, statement: Cypher, what: str) -> list[neo4j.Record]:
         if not self._open:
             raise TransactionClosed("this unit of work is already committed or rolled back")
         try:
             return list(self._tx.run(statement.text, statement.params))
-        except neo4j_errors.Neo4jError as exc:
+        except _NEO4J_ERRORS as exc:
             if self._managed and exc.is_retryable():
                 raise  # let execute_read/execute_write retry the whole function
             raise _translate(exc, what) from exc
@@ -80,12 +96,15 @@ class Neo4jUnitOfWork(UnitOfWork):
 
     # -- nodes ------------------------------------------------------------------------------------
     def upsert(self, node: Node) -> None:
+        self._require_write()
         self._run(cypher.upsert_node(node.LABEL, node.key, node.to_props()), f"upsert {node.ref}")
 
     def create(self, node: Node) -> None:
+        self._require_write()
         self._run(cypher.create_node(node.LABEL, node.to_props()), f"create {node.ref}")
 
     def update_if(self, node: Node, expected: dict[str, Any]) -> bool:
+        self._require_write()
         check_filters(type(node), [Filter(k, Op.EQ, v) for k, v in expected.items()])
         statement = cypher.compare_and_set(node.LABEL, node.key, node.to_props(), expected)
         return self._count(statement, f"update {node.ref}") == 1
@@ -116,6 +135,7 @@ class Neo4jUnitOfWork(UnitOfWork):
         return self._count(cypher.count_nodes(cls.LABEL, filters), f"count {cls.LABEL}")
 
     def delete(self, ref: NodeRef) -> bool:
+        self._require_write()
         return self._count(cypher.delete_node(ref.label, ref.key), f"delete {ref}") == 1
 
     def iter_all(self, cls: type[N]) -> Iterator[N]:
@@ -134,6 +154,7 @@ class Neo4jUnitOfWork(UnitOfWork):
         )
 
     def relate(self, rel: Rel) -> None:
+        self._require_write()
         statement = cypher.upsert_rel(
             rel.TYPE, rel.start.label, rel.start.key, rel.end.label, rel.end.key, rel.to_props()
         )
@@ -141,6 +162,7 @@ class Neo4jUnitOfWork(UnitOfWork):
             raise self._missing_endpoint(rel)
 
     def unrelate(self, type_name: str, start: NodeRef, end: NodeRef) -> bool:
+        self._require_write()
         (type_name,) = check_rel_types([type_name])
         statement = cypher.delete_rel(type_name, start.label, start.key, end.label, end.key)
         return self._count(statement, f"delete {type_name}") == 1
@@ -215,15 +237,16 @@ class Neo4jUnitOfWork(UnitOfWork):
         self._open = False
         try:
             self._tx.commit()
-        except neo4j_errors.Neo4jError as exc:
+        except _NEO4J_ERRORS as exc:
             raise _translate(exc, "commit") from exc
 
     def rollback(self) -> None:
+        if self._managed:
+            raise TransactionClosed("a managed transaction rolls back when its function raises")
         if not self._open:
             raise TransactionClosed("this unit of work is already committed or rolled back")
         self._open = False
-        if not self._managed:
-            self._tx.rollback()
+        self._tx.rollback()
 
 
 def _model_label(labels: Sequence[str]) -> str:
@@ -260,7 +283,7 @@ class Neo4jStore(GraphStore):
     def _explicit(self, write: bool) -> Iterator[Neo4jUnitOfWork]:
         with self._session(write) as session:
             tx = session.begin_transaction()
-            uow = Neo4jUnitOfWork(tx, managed=False)
+            uow = Neo4jUnitOfWork(tx, managed=False, write=write)
             try:
                 yield uow
             finally:
@@ -274,12 +297,12 @@ class Neo4jStore(GraphStore):
 
     def run(self, fn: Callable[[UnitOfWork], T], *, write: bool = True) -> T:
         def work(tx: neo4j.ManagedTransaction) -> T:
-            return fn(Neo4jUnitOfWork(tx, managed=True))
+            return fn(Neo4jUnitOfWork(tx, managed=True, write=write))
 
         with self._session(write) as session:
             try:
                 return session.execute_write(work) if write else session.execute_read(work)
-            except neo4j_errors.Neo4jError as exc:
+            except _NEO4J_ERRORS as exc:
                 raise _translate(exc, "transaction") from exc
 
     def _write_all(self, statements: Iterable[Cypher]) -> None:
@@ -293,12 +316,18 @@ class Neo4jStore(GraphStore):
     def ensure_schema(self) -> None:
         try:
             self._write_all(cypher.schema_statements())
-        except neo4j_errors.Neo4jError as exc:
+        except _NEO4J_ERRORS as exc:
             raise _translate(exc, "schema set-up") from exc
 
-    def _names(self, statement: Cypher) -> list[str]:
+    def _read(self, fn: Callable[[neo4j.ManagedTransaction], T], what: str) -> T:
         with self._session(False) as session:
-            rows = session.execute_read(lambda tx: list(tx.run(statement.text, statement.params)))
+            try:
+                return session.execute_read(fn)
+            except _NEO4J_ERRORS as exc:
+                raise _translate(exc, what) from exc
+
+    def _names(self, statement: Cypher) -> list[str]:
+        rows = self._read(lambda tx: list(tx.run(statement.text, statement.params)), "read schema")
         return [str(r["name"]) for r in rows]
 
     def schema(self) -> SchemaInfo:
@@ -308,17 +337,14 @@ class Neo4jStore(GraphStore):
 
     def counts(self) -> Counts:
         def read(tx: neo4j.ManagedTransaction) -> Counts:
-            nodes = {
-                lbl: int(tx.run(cypher.count_label(lbl).text).single(strict=True)["c"])
-                for lbl in sorted(NODE_TYPES)
-            }
-            rels = {
-                t: int(tx.run(cypher.count_type(t).text).single(strict=True)["c"]) for t in sorted(REL_TYPES)
-            }
+            def one(statement: Cypher) -> int:
+                return int(tx.run(statement.text, statement.params).single(strict=True)["c"])
+
+            nodes = {label: one(cypher.count_label(label)) for label in sorted(NODE_TYPES)}
+            rels = {name: one(cypher.count_type(name)) for name in sorted(REL_TYPES)}
             return Counts(nodes=nodes, rels=rels)
 
-        with self._session(False) as session:
-            return session.execute_read(read)
+        return self._read(read, "count")
 
     def bulk_load(
         self,
@@ -352,7 +378,7 @@ class Neo4jStore(GraphStore):
             with self._session(True) as session:
                 try:
                     session.execute_write(write_batch)
-                except neo4j_errors.Neo4jError as exc:
+                except _NEO4J_ERRORS as exc:
                     raise _translate(exc, f"bulk load batch {done.batches + 1}") from exc
             n_nodes = sum(len(r) for r in nodes.values())
             done = LoadProgress(done.nodes + n_nodes, done.rels + pending - n_nodes, done.batches + 1)

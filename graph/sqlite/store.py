@@ -3,7 +3,8 @@
 WAL lets readers go on while one writer writes; write transactions start with BEGIN IMMEDIATE so
 two writers (the API server and a CLI import) queue on the busy timeout instead of deadlocking.
 `synchronous=FULL` makes every commit durable before it returns; a process killed mid-transaction
-leaves nothing of that transaction (SQLite's journal), which `tests/contract/test_crash.py` proves.
+leaves nothing of that transaction (SQLite's journal), which `tests/graph/test_sqlite_durability.py`
+proves with real child processes killed by SIGKILL.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import Any, TypeVar
 
 from graph.errors import (
     ConstraintViolation,
+    ReadOnlyTransaction,
+    StoreBusy,
     StoreError,
     StoreUnavailable,
     TransactionClosed,
@@ -54,9 +57,11 @@ _POOL_SIZE = 8
 _RETRIES = 5
 
 
-def _is_busy(exc: sqlite3.OperationalError) -> bool:
+def _operational_error(exc: sqlite3.OperationalError, what: str) -> StoreError:
     text = str(exc).lower()
-    return "locked" in text or "busy" in text
+    if "locked" in text or "busy" in text:
+        return StoreBusy(f"{what}: the store is busy with another writer: {exc}")
+    return StoreError(f"{what}: {exc}")
 
 
 def _constraint_error(exc: sqlite3.IntegrityError, what: str) -> ConstraintViolation:
@@ -75,14 +80,25 @@ class SqliteUnitOfWork(UnitOfWork):
         self._conn = conn
         self._write = write
         self._managed = managed
+        self._open = False
+        try:
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        except sqlite3.OperationalError as exc:
+            raise _operational_error(exc, "begin transaction") from exc
         self._open = True
-        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
     # -- plumbing ------------------------------------------------------------------------------
     def _exec(self, statement: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         if not self._open:
             raise TransactionClosed("this unit of work is already committed or rolled back")
-        return self._conn.execute(statement, params)
+        try:
+            return self._conn.execute(statement, params)
+        except sqlite3.OperationalError as exc:
+            raise _operational_error(exc, statement.split(" ", 1)[0].lower()) from exc
+
+    def _require_write(self) -> None:
+        if not self._write:
+            raise ReadOnlyTransaction("this unit of work was opened for reading (write=False)")
 
     def _nid(self, ref: NodeRef) -> int | None:
         row = self._exec(sql.NID, (ref.label, ref.key)).fetchone()
@@ -98,18 +114,21 @@ class SqliteUnitOfWork(UnitOfWork):
 
     # -- nodes ----------------------------------------------------------------------------------
     def upsert(self, node: Node) -> None:
+        self._require_write()
         try:
             self._exec(sql.UPSERT_NODE, (node.LABEL, node.key, sql.node_json(node)))
         except sqlite3.IntegrityError as exc:
             raise _constraint_error(exc, f"upsert {node.ref}") from exc
 
     def create(self, node: Node) -> None:
+        self._require_write()
         try:
             self._exec(sql.INSERT_NODE, (node.LABEL, node.key, sql.node_json(node)))
         except sqlite3.IntegrityError as exc:
             raise _constraint_error(exc, f"create {node.ref}") from exc
 
     def update_if(self, node: Node, expected: dict[str, Any]) -> bool:
+        self._require_write()
         check_filters(type(node), [Filter(k, Op.EQ, v) for k, v in expected.items()])
         statement, params = sql.compare_and_set(type(node), expected)
         try:
@@ -151,6 +170,7 @@ class SqliteUnitOfWork(UnitOfWork):
         return int(self._exec(statement, params).fetchone()[0])
 
     def delete(self, ref: NodeRef) -> bool:
+        self._require_write()
         node_type(ref.label)
         cursor = self._exec("DELETE FROM nodes WHERE label = ? AND key = ?", (ref.label, ref.key))
         return cursor.rowcount == 1
@@ -163,6 +183,7 @@ class SqliteUnitOfWork(UnitOfWork):
 
     # -- relationships --------------------------------------------------------------------------
     def relate(self, rel: Rel) -> None:
+        self._require_write()
         try:
             self._exec(
                 sql.UPSERT_REL,
@@ -179,6 +200,7 @@ class SqliteUnitOfWork(UnitOfWork):
             raise _constraint_error(exc, f"{rel.TYPE} {rel.start} -> {rel.end}") from exc
 
     def unrelate(self, type_name: str, start: NodeRef, end: NodeRef) -> bool:
+        self._require_write()
         (type_name,) = check_rel_types([type_name])
         cursor = self._exec(sql.DELETE_REL, (start.label, start.key, type_name, end.label, end.key))
         return cursor.rowcount == 1
@@ -262,13 +284,18 @@ class SqliteUnitOfWork(UnitOfWork):
         self._finish("COMMIT")
 
     def rollback(self) -> None:
+        if self._managed:
+            raise TransactionClosed("a managed transaction rolls back when its function raises")
         self._finish("ROLLBACK")
 
     def _finish(self, statement: str) -> None:
         if not self._open:
             raise TransactionClosed("this unit of work is already committed or rolled back")
         self._open = False
-        self._conn.execute(statement)
+        try:
+            self._conn.execute(statement)
+        except sqlite3.OperationalError as exc:
+            raise _operational_error(exc, statement.lower()) from exc
 
     def _close(self) -> None:
         if self._open:
@@ -356,9 +383,9 @@ class SqliteStore(GraphStore):
                     result = fn(uow)
                     uow._finish("COMMIT")
                     return result
-            except sqlite3.OperationalError as exc:
-                if not _is_busy(exc) or attempt == _RETRIES - 1:
-                    raise StoreUnavailable(f"store busy: {exc}") from exc
+            except StoreBusy:
+                if attempt == _RETRIES - 1:
+                    raise
                 time.sleep(delay)
                 delay *= 2
         raise AssertionError("unreachable")
@@ -429,6 +456,8 @@ class SqliteStore(GraphStore):
                     uow._conn.executemany(sql.UPSERT_REL, rels)
                 except sqlite3.IntegrityError as exc:
                     raise _constraint_error(exc, f"bulk load batch {done.batches + 1}") from exc
+                except sqlite3.OperationalError as exc:
+                    raise _operational_error(exc, f"bulk load batch {done.batches + 1}") from exc
                 uow.commit()
             done = LoadProgress(done.nodes + len(nodes), done.rels + len(rels), done.batches + 1)
             nodes.clear()

@@ -32,7 +32,7 @@ def neo4j_store() -> GraphStore:
     )
     # Test set-up only: empty the test database (not a store operation the app can call).
     with store._driver.session(database=store.database) as session:  # type: ignore[attr-defined]
-        session.run("MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS").consume()
+        session.run("MATCH (n) DETACH DELETE n").consume()
     return store
 
 

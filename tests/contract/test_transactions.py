@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from graph.errors import TransactionClosed
+from graph.errors import ReadOnlyTransaction, TransactionClosed
 from graph.model import Household
 from graph.store import GraphStore, UnitOfWork
 from tests.builders import household
@@ -71,3 +71,21 @@ def test_a_finished_unit_cannot_be_used_again(store: GraphStore) -> None:
 def test_managed_functions_do_not_commit_themselves(store: GraphStore) -> None:
     with pytest.raises(TransactionClosed):
         store.run(lambda uow: uow.commit())
+
+
+def test_a_unit_opened_for_reading_refuses_writes(store: GraphStore) -> None:
+    with store.unit_of_work(write=False) as uow, pytest.raises(ReadOnlyTransaction):
+        uow.upsert(household())
+    with pytest.raises(ReadOnlyTransaction):
+        store.run(lambda uow: uow.upsert(household()), write=False)
+    assert count(store) == 0
+
+
+def test_managed_functions_do_not_roll_back_themselves(store: GraphStore) -> None:
+    def write_then_roll_back(uow: UnitOfWork) -> None:
+        uow.upsert(household())
+        uow.rollback()
+
+    with pytest.raises(TransactionClosed):
+        store.run(write_then_roll_back)
+    assert count(store) == 0

@@ -129,3 +129,39 @@ def test_every_enum_member_has_chinese_and_english_labels() -> None:
 def test_person_round_trips_through_props() -> None:
     p = person("h", id_number="11010519491231002X", skills=["电焊", "驾驶"])
     assert Person.from_props(p.to_props()) == p
+
+
+def test_alliance_body_level_matches_its_area() -> None:
+    from graph.model import AllianceBody
+    from graph.model.enums import AllianceLevel
+
+    with pytest.raises(ValidationError, match="township alliance body covers a township"):
+        AllianceBody(id="b", level=AllianceLevel.TOWNSHIP, area_code="360783100201", name="x", created_at=T0)
+    body = AllianceBody(
+        id="b", level=AllianceLevel.VILLAGE, area_code="360783100201", name="x", created_at=T0
+    )
+    assert body.area_code == "360783100201"
+
+
+def test_needs_belong_to_a_village_and_status_changes_to_a_workflow_label() -> None:
+    from graph.model import Need, StatusChange
+
+    with pytest.raises(ValidationError, match="village-level"):
+        Need(
+            id="n",
+            household_id="h",
+            village_code="360783100000",
+            type="medical",
+            urgency="urgent",
+            channel="home_visit",
+            reported_by="u",
+            created_at=T0,
+            updated_at=T0,
+        )
+    with pytest.raises(ValidationError):
+        StatusChange(id="s", subject_label="Household", subject_id="h", to_status="x", by="u", at=T0)
+
+
+@pytest.mark.parametrize("cls", sorted(REL_TYPES.values(), key=lambda c: c.TYPE), ids=lambda c: c.TYPE)
+def test_relationship_private_fields_name_real_properties(cls: type) -> None:
+    assert cls.property_names() >= cls.PII
