@@ -156,6 +156,8 @@ class Node(GraphElement):
         for name in (cls.KEY, *cls.UNIQUE, *cls.INDEXED):
             if name not in cls.model_fields:
                 raise TypeError(f"{cls.__name__}: {name!r} is not a property")
+            if not _is_flat(cls.model_fields[name].annotation, in_list=True):
+                raise TypeError(f"{cls.__name__}.{name}: keys and indexed properties must be scalars")
         from graph.model.registry import register_node
 
         register_node(cls)

@@ -113,28 +113,43 @@ class SqliteUnitOfWork(UnitOfWork):
         return {nid: (label, json.loads(props)) for nid, label, props in rows}
 
     # -- nodes ----------------------------------------------------------------------------------
+    def _write_node(self, node: Node, statement: str, what: str) -> None:
+        """Write a node and its side-table row as one step (a savepoint), or neither."""
+        self._exec("SAVEPOINT node_write")
+        try:
+            self._exec(statement, (node.LABEL, node.key, sql.node_json(node)))
+            index = sql.upsert_index(type(node))
+            if index is not None:
+                self._exec(index, sql.index_values(node))
+        except sqlite3.IntegrityError as exc:
+            self._exec("ROLLBACK TO node_write")
+            raise _constraint_error(exc, f"{what} {node.ref}") from exc
+        finally:
+            self._exec("RELEASE node_write")
+
     def upsert(self, node: Node) -> None:
         self._require_write()
-        try:
-            self._exec(sql.UPSERT_NODE, (node.LABEL, node.key, sql.node_json(node)))
-        except sqlite3.IntegrityError as exc:
-            raise _constraint_error(exc, f"upsert {node.ref}") from exc
+        self._write_node(node, sql.UPSERT_NODE, "upsert")
 
     def create(self, node: Node) -> None:
         self._require_write()
-        try:
-            self._exec(sql.INSERT_NODE, (node.LABEL, node.key, sql.node_json(node)))
-        except sqlite3.IntegrityError as exc:
-            raise _constraint_error(exc, f"create {node.ref}") from exc
+        self._write_node(node, sql.INSERT_NODE, "create")
 
     def update_if(self, node: Node, expected: dict[str, Any]) -> bool:
         self._require_write()
         check_filters(type(node), [Filter(k, Op.EQ, v) for k, v in expected.items()])
         statement, params = sql.compare_and_set(type(node), expected)
+        self._exec("SAVEPOINT node_write")
         try:
             cursor = self._exec(statement, [sql.node_json(node), node.key, *params])
+            index = sql.upsert_index(type(node))
+            if cursor.rowcount == 1 and index is not None:
+                self._exec(index, sql.index_values(node))
         except sqlite3.IntegrityError as exc:
+            self._exec("ROLLBACK TO node_write")
             raise _constraint_error(exc, f"update {node.ref}") from exc
+        finally:
+            self._exec("RELEASE node_write")
         return cursor.rowcount == 1
 
     def get(self, cls: type[N], key: str) -> N | None:
@@ -394,8 +409,25 @@ class SqliteStore(GraphStore):
         with self._transaction(write=True, managed=False) as uow:
             for statement in sql.TABLES:
                 uow._exec(statement)
-            for _name, statement in sql.index_statements():
-                uow._exec(statement)
+            row = uow._exec("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            version = int(row[0]) if row else sql.SCHEMA_VERSION
+            if version < 2:
+                # Version 1 kept partial JSON expression indexes on `nodes`; side tables replace them.
+                old = uow._exec(
+                    "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'nodes' "
+                    "AND (name LIKE 'ix\\_%' ESCAPE '\\' OR name LIKE 'uq\\_%' ESCAPE '\\')"
+                ).fetchall()
+                for (name,) in old:
+                    uow._exec(f'DROP INDEX "{name}"')
+            for label, table, indexes in sql.index_tables():
+                exists = uow._exec(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (f"ix_{label}",)
+                ).fetchone()
+                uow._exec(table)
+                if exists is None:
+                    uow._exec(sql.backfill_index(NODE_TYPES[label]))
+                for statement in indexes:
+                    uow._exec(statement)
             uow._exec(
                 "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -444,6 +476,7 @@ class SqliteStore(GraphStore):
     ) -> LoadProgress:
         done = LoadProgress(0, 0, 0)
         nodes: list[tuple[str, str, str]] = []
+        indexed: dict[type[Node], list[tuple[Any, ...]]] = {}
         rels: list[tuple[str, str, str, str, str, str]] = []
 
         def flush() -> None:
@@ -453,6 +486,8 @@ class SqliteStore(GraphStore):
             with self._transaction(write=True, managed=False) as uow:
                 try:
                     uow._conn.executemany(sql.UPSERT_NODE, nodes)
+                    for cls, rows in indexed.items():
+                        uow._conn.executemany(str(sql.upsert_index(cls)), rows)
                     uow._conn.executemany(sql.UPSERT_REL, rels)
                 except sqlite3.IntegrityError as exc:
                     raise _constraint_error(exc, f"bulk load batch {done.batches + 1}") from exc
@@ -461,6 +496,7 @@ class SqliteStore(GraphStore):
                 uow.commit()
             done = LoadProgress(done.nodes + len(nodes), done.rels + len(rels), done.batches + 1)
             nodes.clear()
+            indexed.clear()
             rels.clear()
             if progress is not None:
                 progress(done)
@@ -468,6 +504,8 @@ class SqliteStore(GraphStore):
         for item in items:
             if isinstance(item, Node):
                 nodes.append((item.LABEL, item.key, sql.node_json(item)))
+                if sql.indexed_fields(type(item)):
+                    indexed.setdefault(type(item), []).append(sql.index_values(item))
             else:
                 rels.append(
                     (
