@@ -8,6 +8,7 @@ Aura or cluster deployment needs no code change. All Cypher comes from `graph.ne
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -88,7 +89,15 @@ class Neo4jUnitOfWork(UnitOfWork):
         except _NEO4J_ERRORS as exc:
             if self._managed and exc.is_retryable():
                 raise  # let execute_read/execute_write retry the whole function
-            raise _translate(exc, what) from exc
+            raise self._fail(_translate(exc, what)) from exc
+
+    def _fail(self, error: StoreError) -> StoreError:
+        """End the unit of work on a failed write: the server has failed the transaction already."""
+        if self._open and not self._managed:
+            with contextlib.suppress(*_NEO4J_ERRORS):  # the server may have ended it already
+                self._tx.rollback()
+        self._open = False
+        return error
 
     def _count(self, statement: Cypher, what: str) -> int:
         rows = self._run(statement, what)
@@ -159,7 +168,7 @@ class Neo4jUnitOfWork(UnitOfWork):
             rel.TYPE, rel.start.label, rel.start.key, rel.end.label, rel.end.key, rel.to_props()
         )
         if self._count(statement, f"{rel.TYPE} {rel.start} -> {rel.end}") == 0:
-            raise self._missing_endpoint(rel)
+            raise self._fail(self._missing_endpoint(rel))
 
     def unrelate(self, type_name: str, start: NodeRef, end: NodeRef) -> bool:
         self._require_write()

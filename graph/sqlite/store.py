@@ -113,19 +113,22 @@ class SqliteUnitOfWork(UnitOfWork):
         return {nid: (label, json.loads(props)) for nid, label, props in rows}
 
     # -- nodes ----------------------------------------------------------------------------------
+    def _fail(self, error: StoreError) -> StoreError:
+        """End the unit of work on a failed write (as Neo4j does), so no half of it can commit."""
+        if self._open:
+            self._open = False
+            self._conn.execute("ROLLBACK")
+        return error
+
     def _write_node(self, node: Node, statement: str, what: str) -> None:
-        """Write a node and its side-table row as one step (a savepoint), or neither."""
-        self._exec("SAVEPOINT node_write")
+        """Write a node and its side-table row."""
         try:
             self._exec(statement, (node.LABEL, node.key, sql.node_json(node)))
             index = sql.upsert_index(type(node))
             if index is not None:
                 self._exec(index, sql.index_values(node))
         except sqlite3.IntegrityError as exc:
-            self._exec("ROLLBACK TO node_write")
-            raise _constraint_error(exc, f"{what} {node.ref}") from exc
-        finally:
-            self._exec("RELEASE node_write")
+            raise self._fail(_constraint_error(exc, f"{what} {node.ref}")) from exc
 
     def upsert(self, node: Node) -> None:
         self._require_write()
@@ -139,17 +142,13 @@ class SqliteUnitOfWork(UnitOfWork):
         self._require_write()
         check_filters(type(node), [Filter(k, Op.EQ, v) for k, v in expected.items()])
         statement, params = sql.compare_and_set(type(node), expected)
-        self._exec("SAVEPOINT node_write")
         try:
             cursor = self._exec(statement, [sql.node_json(node), node.key, *params])
             index = sql.upsert_index(type(node))
             if cursor.rowcount == 1 and index is not None:
                 self._exec(index, sql.index_values(node))
         except sqlite3.IntegrityError as exc:
-            self._exec("ROLLBACK TO node_write")
-            raise _constraint_error(exc, f"update {node.ref}") from exc
-        finally:
-            self._exec("RELEASE node_write")
+            raise self._fail(_constraint_error(exc, f"update {node.ref}")) from exc
         return cursor.rowcount == 1
 
     def get(self, cls: type[N], key: str) -> N | None:
@@ -212,7 +211,7 @@ class SqliteUnitOfWork(UnitOfWork):
                 ),
             )
         except sqlite3.IntegrityError as exc:
-            raise _constraint_error(exc, f"{rel.TYPE} {rel.start} -> {rel.end}") from exc
+            raise self._fail(_constraint_error(exc, f"{rel.TYPE} {rel.start} -> {rel.end}")) from exc
 
     def unrelate(self, type_name: str, start: NodeRef, end: NodeRef) -> bool:
         self._require_write()

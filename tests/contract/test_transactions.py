@@ -89,3 +89,26 @@ def test_managed_functions_do_not_roll_back_themselves(store: GraphStore) -> Non
     with pytest.raises(TransactionClosed):
         store.run(write_then_roll_back)
     assert count(store) == 0
+
+
+def test_a_failed_write_ends_the_unit_and_keeps_none_of_it(store: GraphStore) -> None:
+    from graph.errors import ConstraintViolation
+    from graph.model import User
+    from graph.model.enums import Role
+    from tests.builders import T0
+
+    def user(name: str) -> User:
+        return User(
+            id=name, username=name, display_name=name, roles=[Role.AUDITOR], created_at=T0, updated_at=T0
+        )
+
+    store.run(lambda uow: uow.create(user("taken")))
+    with store.unit_of_work() as uow:
+        uow.upsert(household())
+        with pytest.raises(ConstraintViolation):
+            uow.create(user("taken"))
+        with pytest.raises(TransactionClosed):
+            uow.upsert(household())
+        with pytest.raises(TransactionClosed):
+            uow.commit()
+    assert count(store) == 0
