@@ -73,6 +73,8 @@ def load_areas(county: str = DEMO_COUNTY) -> list[Area]:
             name=row["name"],
             level=AreaLevel(row["level"]),
             parent_code=row["parent_code"] or None,
+            lat=float(row["lat"]) if row.get("lat") else None,
+            lon=float(row["lon"]) if row.get("lon") else None,
         )
         for row in csv.DictReader(text.splitlines())
     ]

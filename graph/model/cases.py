@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from graph.model.base import Fen, Node, NonEmptyStr, UtcDateTime
 from graph.model.enums import (
@@ -22,7 +22,7 @@ from graph.model.enums import (
     Urgency,
     WarningStatus,
 )
-from graph.model.identity import DivisionCode, VillageCode
+from graph.model.identity import DivisionCode, TownshipCode, VillageCode
 
 
 class Need(Node):
@@ -75,7 +75,7 @@ class RiskWarning(Node):
 
     id: NonEmptyStr
     household_id: NonEmptyStr
-    township_code: DivisionCode
+    township_code: TownshipCode
     level: Urgency
     status: WarningStatus = WarningStatus.OPEN
     reason: NonEmptyStr
@@ -107,6 +107,12 @@ class Referral(Node):
 
 class ReferralHop(Node):
     """One hop of a referral: a task handed from one body to the next, with its own status."""
+
+    @model_validator(mode="after")
+    def _check_assignee(self) -> Self:
+        if (self.assignee_id is None) != (self.assignee_label is None):
+            raise ValueError("assignee_id and assignee_label go together")
+        return self
 
     LABEL: ClassVar[str] = "ReferralHop"
     INDEXED: ClassVar[tuple[str, ...]] = ("referral_id", "status", "due_at", "assignee_id")

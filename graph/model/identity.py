@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -161,3 +162,20 @@ def _village_code(value: str) -> str:
 
 VillageCode = Annotated[str, AfterValidator(_village_code)]
 """A 12-digit village or community code."""
+
+
+def _code_of_level(level: AreaLevel) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        value = _valid_division_code(value)
+        if level_of_code(value) is not level:
+            raise ValueError(f"{value} is not a {level.value}-level code")
+        return value
+
+    return check
+
+
+TownshipCode = Annotated[str, AfterValidator(_code_of_level(AreaLevel.TOWNSHIP))]
+"""A 12-digit township or street code."""
+
+GridCode = Annotated[str, AfterValidator(_code_of_level(AreaLevel.GRID))]
+"""A 15-digit grid code: the village code and the grid's number."""

@@ -18,6 +18,7 @@ class Organisation(Node):
     LABEL: ClassVar[str] = "Organisation"
     UNIQUE: ClassVar[tuple[str, ...]] = ("credit_code",)
     INDEXED: ClassVar[tuple[str, ...]] = ("kind", "home_area_code", "name")
+    PII: ClassVar[frozenset[str]] = frozenset({"contact_name"})
 
     id: NonEmptyStr
     kind: OrganisationKind
@@ -29,7 +30,7 @@ class Organisation(Node):
     # Service area: codes of the areas whose subtrees the organisation serves.
     service_area_codes: list[DivisionCode] = Field(default_factory=list)
     capacity: int | None = Field(default=None, ge=0)  # open tasks it can hold at once
-    contact_name: str | None = None
+    contact_name: str | None = None  # a person's name: private
     contact_phone: str | None = None  # an organisation's office line: not personal data
     active: bool = True
     created_at: UtcDateTime

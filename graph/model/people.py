@@ -19,7 +19,7 @@ from graph.model.enums import (
     SourceSystem,
     TargetGroup,
 )
-from graph.model.identity import DivisionCode, IdNumber, VillageCode
+from graph.model.identity import GridCode, IdNumber, VillageCode
 
 _PHONE_PATTERN = r"^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8})$"
 
@@ -55,7 +55,7 @@ class Household(Node):
 
     id: NonEmptyStr
     village_code: VillageCode
-    grid_code: DivisionCode | None = None
+    grid_code: GridCode | None = None
     address: str | None = Field(default=None, max_length=500)
     urban: bool = False
     head_person_id: str | None = None

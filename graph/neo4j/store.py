@@ -20,6 +20,7 @@ from neo4j import exceptions as neo4j_errors
 from graph.errors import (
     ConstraintViolation,
     ReadOnlyTransaction,
+    StoreBusy,
     StoreError,
     StoreUnavailable,
     TransactionClosed,
@@ -65,6 +66,8 @@ def _translate(exc: Exception, what: str) -> StoreError:
         return StoreUnavailable(f"Neo4j unavailable during {what}: {exc}")
     if isinstance(exc, neo4j_errors.AuthError):
         return StoreUnavailable("Neo4j refused the credentials (ZHULIAN_NEO4J_USER/PASSWORD)")
+    if isinstance(exc, _NEO4J_ERRORS) and exc.is_retryable():
+        return StoreBusy(f"Neo4j could not complete {what} after retrying: {exc}")
     return StoreError(f"{what}: {exc}")
 
 
@@ -291,15 +294,20 @@ class Neo4jStore(GraphStore):
     @contextmanager
     def _explicit(self, write: bool) -> Iterator[Neo4jUnitOfWork]:
         with self._session(write) as session:
-            tx = session.begin_transaction()
+            try:
+                tx = session.begin_transaction()
+            except _NEO4J_ERRORS as exc:
+                raise _translate(exc, "begin transaction") from exc
             uow = Neo4jUnitOfWork(tx, managed=False, write=write)
             try:
                 yield uow
             finally:
                 if uow._open:
                     uow._open = False
-                    tx.rollback()
-                tx.close()
+                    with contextlib.suppress(*_NEO4J_ERRORS):  # a lost connection rolls back anyway
+                        tx.rollback()
+                with contextlib.suppress(*_NEO4J_ERRORS):
+                    tx.close()
 
     def unit_of_work(self, *, write: bool = True) -> AbstractContextManager[UnitOfWork]:
         return self._explicit(write)
