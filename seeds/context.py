@@ -1,0 +1,129 @@
+"""What every seed generator shares: deterministic randomness, the clock, the county's areas.
+
+Generators are deterministic: the same seed, county and `now` give the same data, keys included.
+Each generator draws from its own stream (`ctx.rng("people")`), so adding draws to one generator does
+not change what another produces.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import random
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from importlib import resources
+
+from ulid import ULID
+
+from graph.model import AllianceBody, Area, Organisation, Resource
+from graph.model.enums import AreaLevel, Department
+from graph.model.identity import canonical_code
+
+
+def load_areas(county: str) -> list[Area]:
+    """The real areas of a county (统计用区划代码 2023) from the extracts shipped in seeds/data.
+
+    `county` is a 6-digit county code (or its 12-digit form); the extract may be the county's own
+    file or its prefecture's (areas-5111.csv holds the 11 counties of 乐山市).
+    """
+    code = canonical_code(county)[:6]
+    data = resources.files("seeds").joinpath("data")
+    for name in (f"areas-{code}.csv", f"areas-{code[:4]}.csv", f"areas-{code[:2]}.csv"):
+        source = data.joinpath(name)
+        if source.is_file():
+            break
+    else:
+        shipped = sorted(p.name for p in data.iterdir() if p.name.startswith("areas-"))
+        raise ValueError(
+            f"no area extract for county {code} (shipped: {', '.join(shipped)}); "
+            "make one with `python -m seeds.extract_areas CODE --out seeds/data/areas-CODE.csv`"
+        )
+    areas = []
+    for row in csv.DictReader(source.read_text(encoding="utf-8").splitlines()):
+        if not row["code"].startswith(code):
+            continue
+        level = AreaLevel(row["level"])
+        areas.append(
+            Area(
+                code=row["code"],
+                name=row["name"],
+                level=level,
+                parent_code=(row["parent_code"] or None) if level is not AreaLevel.COUNTY else None,
+                lat=float(row["lat"]) if row.get("lat") else None,
+                lon=float(row["lon"]) if row.get("lon") else None,
+            )
+        )
+    if not any(a.level is AreaLevel.COUNTY for a in areas):
+        raise ValueError(f"county {code} is not in {source.name}")
+    return areas
+
+
+@dataclass
+class SeedContext:
+    """Seed, clock and areas for one county's generators."""
+
+    seed: int
+    now: datetime
+    areas: list[Area]
+    _streams: dict[str, random.Random] = field(default_factory=dict, repr=False)
+
+    def rng(self, stream: str) -> random.Random:
+        """The random stream of one generator (created on first use from the seed and name)."""
+        if stream not in self._streams:
+            digest = hashlib.sha256(f"{self.seed}:{stream}".encode()).digest()
+            self._streams[stream] = random.Random(int.from_bytes(digest[:8], "big"))
+        return self._streams[stream]
+
+    def new_id(self, stream: str) -> str:
+        """A ULID drawn from a stream, so that keys are the same for the same seed.
+
+        Its time part is `now`, so keys still sort roughly by creation.
+        """
+        rng = self.rng(stream)
+        millis = int(self.now.timestamp() * 1000)
+        return str(ULID.from_bytes(millis.to_bytes(6, "big") + rng.randbytes(10)))
+
+    @cached_property
+    def county(self) -> Area:
+        return next(a for a in self.areas if a.level is AreaLevel.COUNTY)
+
+    @cached_property
+    def townships(self) -> list[Area]:
+        return [a for a in self.areas if a.level is AreaLevel.TOWNSHIP]
+
+    @cached_property
+    def villages(self) -> list[Area]:
+        return [a for a in self.areas if a.level is AreaLevel.VILLAGE]
+
+    @cached_property
+    def by_code(self) -> dict[str, Area]:
+        return {a.code: a for a in self.areas}
+
+    def township_of(self, village_code: str) -> Area:
+        """The township a village lies in."""
+        return self.by_code[village_code[:9] + "000"]
+
+
+@dataclass
+class World:
+    """What the organisation and resource generators made, for the generators that come after."""
+
+    bodies: dict[str, AllianceBody] = field(default_factory=dict)  # by the area code they cover
+    departments: dict[Department, Organisation] = field(default_factory=dict)
+    providers: list[Organisation] = field(default_factory=list)  # charities, social work, ...
+    resources: list[Resource] = field(default_factory=list)
+
+    def providers_serving(self, village_code: str) -> list[Organisation]:
+        """Providers whose service area contains the village."""
+        return [
+            p
+            for p in self.providers
+            if any(village_code.startswith(_prefix(c)) for c in p.service_area_codes)
+        ]
+
+
+def _prefix(code: str) -> str:
+    """The significant digits of a division code (so that a subtree is a string prefix)."""
+    return code.rstrip("0") if len(code) == 12 else code
