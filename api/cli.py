@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
 from typing import Annotated
 
 import pydantic
 import typer
+from platformdirs import user_data_dir
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -15,7 +19,7 @@ from rich.table import Table
 from api.settings import Settings
 from graph.errors import ZhulianError
 from graph.factory import open_store
-from graph.store import GraphStore, LoadProgress
+from graph.store import GraphStore, LoadProgress, where
 
 app = typer.Typer(
     help="助联 Zhulian: 社会救助转介与支持网络 / referral and social-support network for social assistance.",
@@ -92,37 +96,128 @@ def info(
             _print_info(store)
 
 
+def _load_county(store: GraphStore, county: str, households: int, seed: int, now: datetime) -> LoadProgress:
+    """Seed a county into `store` with a progress bar; generation runs in a second process."""
+    from seeds.context import load_areas
+    from seeds.county import generate_county
+    from seeds.pipeline import load_in_parallel
+
+    try:
+        areas = load_areas(county)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--county") from None
+    county_area = next(a for a in areas if a.level.value == "county")
+    console.print(
+        f"生成 Generating {county_area.name} ({county_area.code}): {households:,} 户 households, seed {seed}"
+    )
+    store.ensure_schema()
+    progress = Progress(
+        TextColumn("[bold]载入 Loading"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("items"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+    # About 15 items per household plus the county's areas, organisations and resources.
+    estimate = households * 15 + len(areas) * 5
+    with progress:
+        task = progress.add_task("load", total=estimate)
+
+        def report(done: LoadProgress) -> None:
+            progress.update(task, completed=min(done.nodes + done.rels, estimate - 1))
+
+        make_items = partial(generate_county, county, households, seed=seed, now=now)
+        return load_in_parallel(store, make_items, progress=report)
+
+
+def _summary(store: GraphStore, now: datetime) -> Table:
+    """What the store holds, as a coordinator would want to see it."""
+    from graph.model import Area, Household, Need, Organisation, Person, Referral, ReferralHop, Resource
+    from graph.model.enums import AreaLevel, HopStatus, NeedStatus, OrganisationKind, ReferralStatus
+
+    open_hops = [
+        s
+        for s in HopStatus
+        if s.value not in ("completed", "rejected", "failed", "cancelled", "entered-in-error")
+    ]
+    table = Table(title="演示数据 Demo data", show_edge=False)
+    table.add_column("项目 Item")
+    table.add_column("数量 Count", justify="right")
+    with store.unit_of_work(write=False) as uow:
+        counties = uow.find(Area, where(level=AreaLevel.COUNTY))
+        townships = uow.find(Area, where(level=AreaLevel.TOWNSHIP))
+        rows = [
+            ("区县 County", ", ".join(f"{a.name} {a.code}" for a in counties)),
+            ("乡镇/街道 Townships", f"{len(townships)} ({'、'.join(a.name for a in townships[:4])}…)"),
+            ("村/社区 Villages", f"{uow.count(Area, where(level=AreaLevel.VILLAGE)):,}"),
+            ("户 Households", f"{uow.count(Household):,}"),
+            ("人 Persons", f"{uow.count(Person):,}"),
+        ]
+        rows += [
+            (f"机构 {kind.zh} {kind.en}", f"{uow.count(Organisation, where(kind=kind)):,}")
+            for kind in OrganisationKind
+        ]
+        rows.append(("资源 Resources (policies, services, jobs, training)", f"{uow.count(Resource):,}"))
+        rows += [(f"需求 Needs: {s.zh} {s.en}", f"{uow.count(Need, where(status=s)):,}") for s in NeedStatus]
+        rows += [
+            (f"转介 Referrals: {s.zh} {s.en}", f"{uow.count(Referral, where(status=s)):,}")
+            for s in ReferralStatus
+        ]
+        rows += [
+            (f"环节 Hops: {s.zh} {s.en}", f"{uow.count(ReferralHop, where(status=s)):,}") for s in HopStatus
+        ]
+        overdue = uow.count(ReferralHop, where(status__in=open_hops, due_at__lt=now))
+        rows.append(("[bold red]超时环节 Overdue hops[/bold red]", f"{overdue:,}"))
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
 @app.command()
-def demo(
-    households: Annotated[int, typer.Option(min=1, max=100_000, help="户数 / households")] = 300,
+def seed(
+    county: Annotated[str, typer.Option(help="区县代码 / county code (6 digits)")] = "360783",
+    households: Annotated[int, typer.Option(min=1, help="户数 / households")] = 1_000,
     seed: Annotated[int, typer.Option(help="随机种子 / random seed")] = 1,
 ) -> None:
-    """载入演示县(龙南市)数据并显示概况 / Load the demo county (龙南市) and show what it holds."""
-    from seeds.demo import generate
-
+    """生成一个真实区县的数据并载入当前存储 / Generate a real county's data into the configured store."""
+    now = datetime.now(UTC)
     with _open(create=True) as store:
-        store.ensure_schema()
-        progress = Progress(
-            TextColumn("[bold]载入 Loading"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("items"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        )
-        with progress:
-            task = progress.add_task("load", total=None)
-
-            def report(done: LoadProgress) -> None:
-                progress.update(task, completed=done.nodes + done.rels)
-
-            done = store.bulk_load(generate(households=households, seed=seed), progress=report)
+        done = _load_county(store, county, households, seed, now)
         console.print(
-            f"已载入 Loaded {done.nodes:,} nodes, {done.rels:,} relationships "
-            f"({households} 户 households, seed {seed})"
+            f"已载入 Loaded {done.nodes:,} nodes, {done.rels:,} relationships into {store.describe()}"
         )
-        _print_info(store)
+
+
+def default_demo_store() -> Path:
+    """The demo's own store, kept apart from the configured one so a demo never touches real data."""
+    return Path(user_data_dir("zhulian", appauthor=False)) / "demo.db"
+
+
+@app.command()
+def demo(
+    households: Annotated[int, typer.Option(min=1, max=1_000_000, help="户数 / households")] = 8_000,
+    seed: Annotated[int, typer.Option(help="随机种子 / random seed")] = 1,
+    county: Annotated[str, typer.Option(help="区县代码 / county code")] = "360783",
+    store_path: Annotated[
+        Path | None,
+        typer.Option("--store", help="演示库文件 / demo store file (default: demo.db in the data dir)"),
+    ] = None,
+) -> None:
+    """新建演示库: 真实区县(默认龙南市)约8000户 / A fresh demo store: a real county, ~8,000 households."""
+    from graph.sqlite.store import SqliteStore
+
+    path = store_path or default_demo_store()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    now = datetime.now(UTC)
+    with SqliteStore(path, create=True) as store:
+        done = _load_county(store, county, households, seed, now)
+        console.print(f"已载入 Loaded {done.nodes:,} nodes, {done.rels:,} relationships")
+        console.print(_summary(store, now))
+    console.print(f"演示库 Demo store: {path}")
+    console.print(f"查看 Inspect: ZHULIAN_STORE={path} zhulian info")
 
 
 def main() -> None:

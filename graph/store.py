@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import networkx as nx
 
-from graph.errors import InvalidQuery
+from graph.errors import InvalidQuery, StoreError
 from graph.model.base import Node, NodeRef, Rel, format_timestamp
 from graph.model.registry import NODE_TYPES, REL_TYPES, node_type, rel_type
 
@@ -163,6 +163,29 @@ class LoadProgress:
     nodes: int
     rels: int
     batches: int
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedBatch:
+    """One batch of load rows in a store's own form, with how many nodes and relationships it holds."""
+
+    nodes: int
+    rels: int
+    rows: Any
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Consecutive chunks of at most `size` items."""
+    if size < 1:
+        raise ValueError("batch size must be at least 1")
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 @dataclass(slots=True)
@@ -355,7 +378,18 @@ class GraphStore(ABC):
     def counts(self) -> Counts:
         """Nodes per label and relationships per type."""
 
+    @classmethod
     @abstractmethod
+    def prepare_batch(cls, items: Sequence[Node | Rel]) -> PreparedBatch:
+        """Turn validated items into this store's load rows.
+
+        Pure and picklable, so it can run in another process than the one that writes.
+        """
+
+    @abstractmethod
+    def load_batch(self, batch: PreparedBatch) -> None:
+        """Write one prepared batch in one transaction (nodes before relationships)."""
+
     def bulk_load(
         self,
         items: Iterable[Node | Rel],
@@ -369,6 +403,26 @@ class GraphStore(ABC):
         fails is rolled back whole and the error raised; the batches before it stay committed, and
         loading the same stream again is idempotent.
         """
+        return self.load_prepared(
+            (self.prepare_batch(chunk) for chunk in batched(items, batch_size)), progress
+        )
+
+    def load_prepared(
+        self, batches: Iterable[PreparedBatch], progress: Callable[[LoadProgress], None] | None = None
+    ) -> LoadProgress:
+        """Write prepared batches in order, one transaction each, reporting after each."""
+        done = LoadProgress(0, 0, 0)
+        for batch in batches:
+            try:
+                self.load_batch(batch)
+            except StoreError as exc:
+                exc.message = f"bulk load batch {done.batches + 1}: {exc.message}"
+                exc.args = (exc.message,)
+                raise
+            done = LoadProgress(done.nodes + batch.nodes, done.rels + batch.rels, done.batches + 1)
+            if progress is not None:
+                progress(done)
+        return done
 
     @abstractmethod
     def describe(self) -> str:

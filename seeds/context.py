@@ -19,7 +19,7 @@ from ulid import ULID
 
 from graph.model import AllianceBody, Area, Organisation, Resource
 from graph.model.enums import AreaLevel, Department
-from graph.model.identity import canonical_code
+from graph.model.identity import canonical_code, subtree_prefix
 
 
 def load_areas(county: str) -> list[Area]:
@@ -117,13 +117,9 @@ class World:
 
     def providers_serving(self, village_code: str) -> list[Organisation]:
         """Providers whose service area contains the village."""
-        return [
-            p
-            for p in self.providers
-            if any(village_code.startswith(_prefix(c)) for c in p.service_area_codes)
-        ]
+        return [p for p in self.providers if serves(p.service_area_codes, village_code)]
 
 
-def _prefix(code: str) -> str:
-    """The significant digits of a division code (so that a subtree is a string prefix)."""
-    return code.rstrip("0") if len(code) == 12 else code
+def serves(service_area_codes: list[str], code: str) -> bool:
+    """Whether `code` lies in one of the service areas' subtrees."""
+    return any(code.startswith(subtree_prefix(area)) for area in service_area_codes)

@@ -30,6 +30,7 @@ from graph.model.identity import (
     check_id_number,
     level_of_code,
     parent_code,
+    subtree_prefix,
 )
 from graph.model.organisations import AllianceBody, Consent, Organisation, User
 from graph.model.people import Household, Person
@@ -151,4 +152,5 @@ __all__ = [
     "node_type",
     "parent_code",
     "rel_type",
+    "subtree_prefix",
 ]

@@ -124,6 +124,14 @@ def level_of_code(code: str) -> AreaLevel:
     raise ValueError(f"division code {code!r} names no area (all zeros)")
 
 
+def subtree_prefix(code: str) -> str:
+    """The digits every code inside an area's subtree starts with (360783100000 -> 360783100)."""
+    level = level_of_code(code)
+    if level is AreaLevel.GRID:
+        return code
+    return next(code[:last] for candidate, _first, last in _LEVEL_DIGITS if candidate is level)
+
+
 def canonical_code(code: str) -> str:
     """Pad a short official code (2, 4, 6, 9 digits) to the 12-digit form."""
     code = code.strip()

@@ -30,16 +30,15 @@ from graph.model.registry import NODE_TYPES, REL_TYPES, node_type
 from graph.neo4j import cypher
 from graph.neo4j.cypher import Cypher
 from graph.store import (
-    DEFAULT_BATCH_SIZE,
     Counts,
     Direction,
     Filter,
     GraphStore,
-    LoadProgress,
     Neighbour,
     Op,
     Order,
     Path,
+    PreparedBatch,
     SchemaInfo,
     UnitOfWork,
     check_depth,
@@ -363,19 +362,24 @@ class Neo4jStore(GraphStore):
 
         return self._read(read, "count")
 
-    def bulk_load(
-        self,
-        items: Iterable[Node | Rel],
-        *,
-        batch_size: int = DEFAULT_BATCH_SIZE,
-        progress: Callable[[LoadProgress], None] | None = None,
-    ) -> LoadProgress:
-        done = LoadProgress(0, 0, 0)
+    @classmethod
+    def prepare_batch(cls, items: Sequence[Node | Rel]) -> PreparedBatch:
         nodes: dict[str, list[dict[str, Any]]] = defaultdict(list)
         rels: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
-        pending = 0
+        for item in items:
+            if isinstance(item, Node):
+                nodes[item.LABEL].append({"key": item.key, "props": item.to_props()})
+            else:
+                rels[(item.TYPE, item.start.label, item.end.label)].append(
+                    {"start": item.start.key, "end": item.end.key, "props": item.to_props()}
+                )
+        n_nodes = sum(len(rows) for rows in nodes.values())
+        return PreparedBatch(n_nodes, len(items) - n_nodes, (dict(nodes), dict(rels)))
 
-        def write_batch(tx: neo4j.ManagedTransaction) -> None:
+    def load_batch(self, batch: PreparedBatch) -> None:
+        nodes, rels = batch.rows
+
+        def write(tx: neo4j.ManagedTransaction) -> None:
             for label, rows in nodes.items():
                 statement = cypher.bulk_upsert_nodes(label, rows)
                 tx.run(statement.text, statement.params).consume()
@@ -384,39 +388,14 @@ class Neo4jStore(GraphStore):
                 written = int(tx.run(statement.text, statement.params).single(strict=True)["c"])
                 if written != len(rows):
                     raise ConstraintViolation(
-                        f"bulk load batch {done.batches + 1}: {len(rows) - written} {type_name} "
-                        "relationships name an endpoint that does not exist"
+                        f"{len(rows) - written} {type_name} relationships name a missing endpoint"
                     )
 
-        def flush() -> None:
-            nonlocal done, pending
-            if not pending:
-                return
-            with self._session(True) as session:
-                try:
-                    session.execute_write(write_batch)
-                except _NEO4J_ERRORS as exc:
-                    raise _translate(exc, f"bulk load batch {done.batches + 1}") from exc
-            n_nodes = sum(len(r) for r in nodes.values())
-            done = LoadProgress(done.nodes + n_nodes, done.rels + pending - n_nodes, done.batches + 1)
-            nodes.clear()
-            rels.clear()
-            pending = 0
-            if progress is not None:
-                progress(done)
-
-        for item in items:
-            if isinstance(item, Node):
-                nodes[item.LABEL].append({"key": item.key, "props": item.to_props()})
-            else:
-                rels[(item.TYPE, item.start.label, item.end.label)].append(
-                    {"start": item.start.key, "end": item.end.key, "props": item.to_props()}
-                )
-            pending += 1
-            if pending >= batch_size:
-                flush()
-        flush()
-        return done
+        with self._session(True) as session:
+            try:
+                session.execute_write(write)
+            except _NEO4J_ERRORS as exc:
+                raise _translate(exc, "load") from exc
 
     def describe(self) -> str:
         return f"Neo4j at {self.uri} (database {self.database or 'default'})"

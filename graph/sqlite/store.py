@@ -30,16 +30,15 @@ from graph.model.base import Node, NodeRef, Rel
 from graph.model.registry import NODE_TYPES, REL_TYPES, node_type
 from graph.sqlite import sql
 from graph.store import (
-    DEFAULT_BATCH_SIZE,
     Counts,
     Direction,
     Filter,
     GraphStore,
-    LoadProgress,
     Neighbour,
     Op,
     Order,
     Path,
+    PreparedBatch,
     SchemaInfo,
     UnitOfWork,
     check_depth,
@@ -466,60 +465,36 @@ class SqliteStore(GraphStore):
         rels = dict.fromkeys(sorted(REL_TYPES), 0) | dict(rel_rows)
         return Counts(nodes=nodes, rels=rels)
 
-    def bulk_load(
-        self,
-        items: Iterable[Node | Rel],
-        *,
-        batch_size: int = DEFAULT_BATCH_SIZE,
-        progress: Callable[[LoadProgress], None] | None = None,
-    ) -> LoadProgress:
-        done = LoadProgress(0, 0, 0)
+    @classmethod
+    def prepare_batch(cls, items: Sequence[Node | Rel]) -> PreparedBatch:
         nodes: list[tuple[str, str, str]] = []
-        indexed: dict[type[Node], list[tuple[Any, ...]]] = {}
+        indexed: dict[str, list[tuple[Any, ...]]] = {}
         rels: list[tuple[str, str, str, str, str, str]] = []
-
-        def flush() -> None:
-            nonlocal done
-            if not nodes and not rels:
-                return
-            with self._transaction(write=True, managed=False) as uow:
-                try:
-                    uow._conn.executemany(sql.UPSERT_NODE, nodes)
-                    for cls, rows in indexed.items():
-                        uow._conn.executemany(str(sql.upsert_index(cls)), rows)
-                    uow._conn.executemany(sql.UPSERT_REL, rels)
-                except sqlite3.IntegrityError as exc:
-                    raise _constraint_error(exc, f"bulk load batch {done.batches + 1}") from exc
-                except sqlite3.OperationalError as exc:
-                    raise _operational_error(exc, f"bulk load batch {done.batches + 1}") from exc
-                uow.commit()
-            done = LoadProgress(done.nodes + len(nodes), done.rels + len(rels), done.batches + 1)
-            nodes.clear()
-            indexed.clear()
-            rels.clear()
-            if progress is not None:
-                progress(done)
-
         for item in items:
             if isinstance(item, Node):
                 nodes.append((item.LABEL, item.key, sql.node_json(item)))
                 if sql.indexed_fields(type(item)):
-                    indexed.setdefault(type(item), []).append(sql.index_values(item))
+                    indexed.setdefault(item.LABEL, []).append(sql.index_values(item))
             else:
+                start, end = item.start, item.end
                 rels.append(
-                    (
-                        item.start.label,
-                        item.start.key,
-                        item.TYPE,
-                        item.end.label,
-                        item.end.key,
-                        sql.dumps(item.to_props()),
-                    )
+                    (start.label, start.key, item.TYPE, end.label, end.key, sql.dumps(item.to_props()))
                 )
-            if len(nodes) + len(rels) >= batch_size:
-                flush()
-        flush()
-        return done
+        return PreparedBatch(len(nodes), len(rels), (nodes, indexed, rels))
+
+    def load_batch(self, batch: PreparedBatch) -> None:
+        nodes, indexed, rels = batch.rows
+        with self._transaction(write=True, managed=False) as uow:
+            try:
+                uow._conn.executemany(sql.UPSERT_NODE, nodes)
+                for label, rows in indexed.items():
+                    uow._conn.executemany(str(sql.upsert_index(NODE_TYPES[label])), rows)
+                uow._conn.executemany(sql.UPSERT_REL, rels)
+            except sqlite3.IntegrityError as exc:
+                raise _constraint_error(exc, "load") from exc
+            except sqlite3.OperationalError as exc:
+                raise _operational_error(exc, "load") from exc
+            uow.commit()
 
     def describe(self) -> str:
         return f"embedded SQLite store at {self.path}"

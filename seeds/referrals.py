@@ -1,0 +1,228 @@
+"""Referral chains for seeded needs: county -> township -> provider, in every status, some overdue.
+
+A chain is the referral, its hops (FIRST_HOP, NEXT_HOP), who each hop is with (ASSIGNED_TO) and from
+(SENT_BY), one StatusChange per transition (RECORDS), and an Outcome when it was completed. Each chain
+follows one scenario; together the scenarios reach every FHIR Task status.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from graph.model import (
+    AllianceBody,
+    AssignedTo,
+    FirstHop,
+    ForNeed,
+    HasOutcome,
+    Need,
+    NextHop,
+    Node,
+    NodeRef,
+    Organisation,
+    Outcome,
+    Records,
+    Referral,
+    ReferralHop,
+    Rel,
+    Resource,
+    SentBy,
+    StatusChange,
+    Uses,
+)
+from graph.model.enums import HopStatus, OutcomeResult, ReferralStatus, ReferralTrack, Urgency
+from seeds.context import SeedContext
+
+S = HopStatus
+# Each scenario: the statuses the county->township hop went through, then (if any) those of the
+# township->provider hop, the weight of the scenario, and whether the provider hop is an open task.
+SCENARIOS: tuple[tuple[tuple[S, ...], tuple[S, ...], int, bool], ...] = (
+    ((S.DRAFT,), (), 2, False),
+    ((S.REQUESTED,), (), 8, False),
+    ((S.REQUESTED, S.RECEIVED), (), 4, False),
+    ((S.REQUESTED, S.RECEIVED, S.ACCEPTED), (), 6, False),
+    ((S.REQUESTED, S.ACCEPTED, S.COMPLETED), (S.READY,), 8, True),
+    ((S.REQUESTED, S.ACCEPTED, S.COMPLETED), (S.REQUESTED,), 8, False),
+    ((S.REQUESTED, S.ACCEPTED, S.COMPLETED), (S.REQUESTED, S.RECEIVED, S.ACCEPTED), 8, False),
+    ((S.REQUESTED, S.ACCEPTED, S.COMPLETED), (S.READY, S.ACCEPTED, S.IN_PROGRESS), 10, True),
+    ((S.REQUESTED, S.ACCEPTED, S.COMPLETED), (S.REQUESTED, S.ACCEPTED, S.IN_PROGRESS, S.ON_HOLD), 3, False),
+    (
+        (S.REQUESTED, S.ACCEPTED, S.COMPLETED),
+        (S.REQUESTED, S.ACCEPTED, S.IN_PROGRESS, S.COMPLETED),
+        30,
+        False,
+    ),
+    ((S.REQUESTED, S.ACCEPTED, S.COMPLETED), (S.READY, S.ACCEPTED, S.IN_PROGRESS, S.COMPLETED), 10, True),
+    ((S.REQUESTED, S.ACCEPTED, S.COMPLETED), (S.REQUESTED, S.REJECTED), 3, False),
+    ((S.REQUESTED, S.ACCEPTED, S.COMPLETED), (S.REQUESTED, S.ACCEPTED, S.IN_PROGRESS, S.FAILED), 2, False),
+    ((S.REQUESTED, S.CANCELLED), (), 2, False),
+    ((S.REQUESTED, S.ENTERED_IN_ERROR), (), 1, False),
+)
+_CUM_WEIGHTS = tuple(sum(w for _a, _b, w, _p in SCENARIOS[: i + 1]) for i in range(len(SCENARIOS)))
+_TIMESTAMP = {
+    S.REQUESTED: "requested_at",
+    S.RECEIVED: "received_at",
+    S.ACCEPTED: "accepted_at",
+    S.READY: "ready_at",
+    S.IN_PROGRESS: "started_at",
+    S.ON_HOLD: "on_hold_at",
+    S.COMPLETED: "completed_at",
+    S.REJECTED: "rejected_at",
+    S.FAILED: "failed_at",
+    S.CANCELLED: "cancelled_at",
+    S.ENTERED_IN_ERROR: "entered_in_error_at",
+}
+# How long each step takes on average, in hours, and how long a hop may take before it is overdue.
+_STEP_HOURS = {S.RECEIVED: 4, S.ACCEPTED: 20, S.READY: 2, S.IN_PROGRESS: 30, S.COMPLETED: 120}
+_DUE_DAYS = {
+    (0, Urgency.URGENT): 3,
+    (0, Urgency.GENERAL): 7,
+    (1, Urgency.URGENT): 10,
+    (1, Urgency.GENERAL): 30,
+}
+_CLOSED = {S.COMPLETED, S.REJECTED, S.FAILED, S.CANCELLED, S.ENTERED_IN_ERROR}
+
+
+@dataclass(frozen=True)
+class Handler:
+    """Who a provider hop goes to: a body or organisation, and the resource it delivers."""
+
+    node: AllianceBody | Organisation
+    resource: Resource | None
+
+
+class ReferralChains:
+    """Builds the chain of one referral for a need."""
+
+    def __init__(self, ctx: SeedContext) -> None:
+        self.ctx = ctx
+        self.rng: random.Random = ctx.rng("referrals")
+
+    def _id(self) -> str:
+        return self.ctx.new_id("referrals")
+
+    def scenario(self) -> tuple[tuple[S, ...], tuple[S, ...], bool]:
+        """Draw the statuses a chain went through."""
+        first, second, _weight, pool = self.rng.choices(SCENARIOS, cum_weights=_CUM_WEIGHTS)[0]
+        return first, second, pool
+
+    def chain(
+        self,
+        need: Need,
+        county_body: AllianceBody,
+        township_body: AllianceBody,
+        handler: Handler,
+        track: ReferralTrack,
+        start: datetime,
+    ) -> Iterator[Node | Rel]:
+        """The referral, hops, transitions and outcome for `need`, starting at `start`."""
+        first, second, pool = self.scenario()
+        actor = f"seed:{county_body.id}"
+        referral_id = self._id()
+        hops: list[ReferralHop] = []
+        items: list[Node | Rel] = []
+        clock = start
+        plan: list[tuple[int, AllianceBody, AllianceBody | Organisation, tuple[S, ...]]] = [
+            (0, county_body, township_body, first)
+        ]
+        if second:
+            plan.append((1, township_body, handler.node, second))
+        for index, sender, assignee, statuses in plan:
+            if clock > self.ctx.now:
+                break  # the township has not passed it on yet
+            hop_id = self._id()
+            created = clock
+            times: dict[str, datetime] = {}
+            previous: S | None = None
+            reached = clock
+            for status in statuses:
+                if previous is not None:
+                    clock += timedelta(hours=self.rng.expovariate(1 / _STEP_HOURS.get(status, 24)))
+                if clock > self.ctx.now:
+                    break  # the chain has not got further yet
+                reached = clock
+                if status in _TIMESTAMP:
+                    times[_TIMESTAMP[status]] = clock
+                change = StatusChange(
+                    id=self._id(),
+                    subject_label="ReferralHop",
+                    subject_id=hop_id,
+                    from_status=previous.value if previous else None,
+                    to_status=status.value,
+                    by=actor if index == 0 else f"seed:{township_body.id}",
+                    at=clock,
+                )
+                items += [change, Records(start=change.ref, end=NodeRef("ReferralHop", hop_id))]
+                previous = status
+            assert previous is not None
+            open_pool = pool and index == 1 and previous is S.READY
+            hop = ReferralHop(
+                id=hop_id,
+                referral_id=referral_id,
+                seq=index + 1,
+                status=previous,
+                assignee_id=None if open_pool else assignee.id,
+                assignee_label=None if open_pool else assignee.LABEL,
+                pool_area_code=township_body.area_code if (pool and index == 1) else None,
+                created_at=created,
+                updated_at=reached,
+                due_at=created + timedelta(days=_DUE_DAYS[(index, need.urgency)]),
+                **times,
+            )
+            hops.append(hop)
+            items.insert(0, hop)  # nodes before the relationships that join them
+            items.append(SentBy(start=hop.ref, end=sender.ref))
+            if not open_pool:
+                items.append(AssignedTo(start=hop.ref, end=assignee.ref))
+            clock = reached + timedelta(hours=self.rng.uniform(1, 12))
+            if previous is not plan[index][3][-1]:
+                break  # this hop stopped early (it is now), so no later hop has started
+        last = hops[-1]
+        done = last.status is S.COMPLETED and len(hops) == 2
+        cancelled = last.status in (S.CANCELLED, S.ENTERED_IN_ERROR)
+        referral = Referral(
+            id=referral_id,
+            need_id=need.id,
+            household_id=need.household_id,
+            status=ReferralStatus.COMPLETED
+            if done
+            else ReferralStatus.CANCELLED
+            if cancelled
+            else ReferralStatus.ACTIVE,
+            track=track,
+            resource_id=handler.resource.id if handler.resource else None,
+            created_by=actor,
+            created_at=start,
+            completed_at=last.completed_at if done else None,
+        )
+        yield referral
+        yield ForNeed(start=referral.ref, end=need.ref)
+        if handler.resource is not None:
+            yield Uses(start=referral.ref, end=handler.resource.ref)
+        yield from items
+        yield FirstHop(start=referral.ref, end=hops[0].ref)
+        for before, after in itertools.pairwise(hops):
+            yield NextHop(start=before.ref, end=after.ref)
+        if done:
+            assert last.completed_at is not None
+            result = self.rng.choices(list(OutcomeResult), cum_weights=(70, 85, 95, 100))[0]
+            outcome = Outcome(
+                id=self._id(),
+                referral_id=referral_id,
+                result=result,
+                delivered=handler.resource.name if handler.resource else "上门服务",
+                amount_fen=handler.resource.benefit_amount_fen if handler.resource else None,
+                evaluated_by=f"seed:{township_body.id}",
+                evaluated_at=min(self.ctx.now, last.completed_at + timedelta(days=self.rng.uniform(1, 10))),
+            )
+            yield outcome
+            yield HasOutcome(start=referral.ref, end=outcome.ref)
+
+    @staticmethod
+    def is_closed(status: HopStatus) -> bool:
+        """Whether a hop in this status needs nothing more."""
+        return status in _CLOSED
