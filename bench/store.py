@@ -49,7 +49,9 @@ def timed(fn: Callable[[], object], n: int) -> tuple[float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--households", type=int, default=100_000)
     parser.add_argument("--county", default="360783")
     parser.add_argument("--seed", type=int, default=1)
@@ -96,7 +98,10 @@ def main() -> None:
         )
         area = timed(
             lambda: uow.paths(
-                NodeRef("Household", rng.choice(households)), ["LIVES_IN", "PART_OF"], min_depth=3, max_depth=3
+                NodeRef("Household", rng.choice(households)),
+                ["LIVES_IN", "PART_OF"],
+                min_depth=3,
+                max_depth=3,
             ),
             SAMPLES,
         )
@@ -104,7 +109,8 @@ def main() -> None:
     items = done.nodes + done.rels
     print(f"households              {args.households:,} (county {args.county}, seed {args.seed})")
     print(f"loaded                  {done.nodes:,} nodes, {done.rels:,} relationships in {load_s:,.1f} s")
-    print(f"load rate               {items / load_s:,.0f} items/s ({args.households / load_s:,.0f} households/s)")
+    rate = f"{items / load_s:,.0f} items/s ({args.households / load_s:,.0f} households/s)"
+    print(f"load rate               {rate}")
     print(f"store size on disk      {size / 2**20:,.1f} MiB")
     print(f"peak RSS                writer {writer_rss:,.0f} MiB + generator {generator_rss:,.0f} MiB")
     print(f"key lookup              p50 {lookup[0]:.3f} ms   p99 {lookup[1]:.3f} ms")

@@ -66,5 +66,3 @@ def generate_county(
         yield from counted(bundle.items)
         yield from counted(cases.for_household(bundle.household, bundle.members))
         report.households += 1
-
-
