@@ -19,6 +19,7 @@ from graph.model import (
     Raised,
     Receives,
     Referral,
+    ReferralHop,
     Rel,
     Resource,
     RiskWarning,
@@ -30,6 +31,7 @@ from graph.model.enums import (
     AssistanceKind,
     EventType,
     HealthStatus,
+    HopStatus,
     LabourAbility,
     NeedChannel,
     NeedStatus,
@@ -236,10 +238,16 @@ class CaseGenerator:
     def _need(
         self, household: Household, need_type: NeedType, warning: RiskWarning | None
     ) -> Iterator[Node | Rel]:
+        scenario = self.chains.scenario() if self.rng.random() < 0.7 else None
+        # Finished chains started weeks or months ago, open ones mostly days ago: so a minority of
+        # open hops is overdue, as on a working county's board.
+        if scenario is None:
+            age = self.rng.expovariate(1 / 20)
+        else:
+            age = scenario.expected_days * self.rng.uniform(1.2, 2.5)
+            age += self.rng.expovariate(1 / (60 if scenario.closed else 3))
         created = (
-            (warning.verified_at or warning.raised_at)
-            if warning
-            else (self.ctx.now - timedelta(days=self.rng.expovariate(1 / 45)))
+            (warning.verified_at or warning.raised_at) if warning else (self.ctx.now - timedelta(days=age))
         )
         created = min(created, self.ctx.now - timedelta(minutes=5))
         urgent = (warning is not None and warning.level is Urgency.URGENT) or self.rng.random() < 0.2
@@ -262,7 +270,10 @@ class CaseGenerator:
             "updated_at": created,
         }
         chain: list[Node | Rel] = []
-        if self.rng.random() < 0.7:  # referred; the chain's end decides the need's status
+        if scenario is None and self.rng.random() < 0.03:  # the household withdrew its request
+            values["status"] = NeedStatus.WITHDRAWN
+            values["closed_at"] = values["updated_at"] = min(self.ctx.now, created + timedelta(days=2))
+        if scenario is not None:  # referred: the chain's end decides the need's status
             need = Need(**values)
             handler = self._handler(need, household.categories)
             track = (
@@ -273,22 +284,18 @@ class CaseGenerator:
                 else ReferralTrack.ALLIANCE
             )
             start = min(created + timedelta(hours=self.rng.uniform(1, 24)), self.ctx.now)
-            chain = list(
-                self.chains.chain(
-                    need,
-                    self.world.bodies[self.ctx.county.code],
-                    self.world.bodies[household.village_code[:9] + "000"],
-                    handler,
-                    track,
-                    start,
-                )
-            )
+            county_body = self.world.bodies[self.ctx.county.code]
+            township_body = self.world.bodies[household.village_code[:9] + "000"]
+            chain = list(self.chains.chain(need, county_body, township_body, handler, track, start, scenario))
             referral = chain[0]
             assert isinstance(referral, Referral)
             values["status"] = {
                 ReferralStatus.COMPLETED: NeedStatus.MET,
                 ReferralStatus.CANCELLED: NeedStatus.OPEN,
             }.get(referral.status, NeedStatus.REFERRED)
+            last_hop = max((i for i in chain if isinstance(i, ReferralHop)), key=lambda h: h.seq)
+            if last_hop.status is HopStatus.FAILED:
+                values["status"] = NeedStatus.UNMET  # a gap the coordinator must fill
             if values["status"] is NeedStatus.MET:
                 values["closed_at"] = values["updated_at"] = referral.completed_at
         need = Need(**values)

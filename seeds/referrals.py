@@ -88,6 +88,30 @@ _CLOSED = {S.COMPLETED, S.REJECTED, S.FAILED, S.CANCELLED, S.ENTERED_IN_ERROR}
 
 
 @dataclass(frozen=True)
+class Scenario:
+    """The statuses the two hops of a chain went through (the second may be empty)."""
+
+    first: tuple[S, ...]
+    second: tuple[S, ...]
+    pool: bool
+
+    @property
+    def final(self) -> S:
+        return (self.second or self.first)[-1]
+
+    @property
+    def expected_days(self) -> float:
+        """How long the chain's steps take on average, in days."""
+        steps = self.first[1:] + self.second
+        return sum(_STEP_HOURS.get(status, 24) for status in steps) / 24 + 1
+
+    @property
+    def closed(self) -> bool:
+        """Whether the chain ended (completed, or stopped for good)."""
+        return self.final in _CLOSED and (self.final is not S.COMPLETED or bool(self.second))
+
+
+@dataclass(frozen=True)
 class Handler:
     """Who a provider hop goes to: a body or organisation, and the resource it delivers."""
 
@@ -105,10 +129,10 @@ class ReferralChains:
     def _id(self) -> str:
         return self.ctx.new_id("referrals")
 
-    def scenario(self) -> tuple[tuple[S, ...], tuple[S, ...], bool]:
+    def scenario(self) -> Scenario:
         """Draw the statuses a chain went through."""
         first, second, _weight, pool = self.rng.choices(SCENARIOS, cum_weights=_CUM_WEIGHTS)[0]
-        return first, second, pool
+        return Scenario(first, second, pool)
 
     def chain(
         self,
@@ -118,9 +142,10 @@ class ReferralChains:
         handler: Handler,
         track: ReferralTrack,
         start: datetime,
+        scenario: Scenario,
     ) -> Iterator[Node | Rel]:
         """The referral, hops, transitions and outcome for `need`, starting at `start`."""
-        first, second, pool = self.scenario()
+        first, second, pool = scenario.first, scenario.second, scenario.pool
         actor = f"seed:{county_body.id}"
         referral_id = self._id()
         hops: list[ReferralHop] = []
