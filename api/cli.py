@@ -175,14 +175,28 @@ def _summary(store: GraphStore, now: datetime) -> Table:
     return table
 
 
+def _clock(now: datetime | None) -> datetime:
+    """The generators' `now`: as given, or the start of today (UTC), so that seeding the same county
+    with the same seed twice in a day writes the same keys and doubles nothing."""
+    if now is None:
+        return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return now if now.tzinfo else now.replace(tzinfo=UTC)
+
+
+NowOption = Annotated[
+    datetime | None, typer.Option(help="数据的当前时间 / the data's 'now' (default: today 00:00 UTC)")
+]
+
+
 @app.command()
 def seed(
     county: Annotated[str, typer.Option(help="区县代码 / county code (6 digits)")] = "360783",
     households: Annotated[int, typer.Option(min=1, help="户数 / households")] = 1_000,
     seed: Annotated[int, typer.Option(help="随机种子 / random seed")] = 1,
+    now: NowOption = None,
 ) -> None:
     """生成一个真实区县的数据并载入当前存储 / Generate a real county's data into the configured store."""
-    now = datetime.now(UTC)
+    now = _clock(now)
     with _open(create=True) as store:
         done = _load_county(store, county, households, seed, now)
         console.print(
@@ -204,6 +218,7 @@ def demo(
         Path | None,
         typer.Option("--store", help="演示库文件 / demo store file (default: demo.db in the data dir)"),
     ] = None,
+    now: NowOption = None,
 ) -> None:
     """新建演示库: 真实区县(默认龙南市)约8000户 / A fresh demo store: a real county, ~8,000 households."""
     from graph.sqlite.store import SqliteStore
@@ -211,7 +226,7 @@ def demo(
     path = store_path or default_demo_store()
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-    now = datetime.now(UTC)
+    now = _clock(now)
     with SqliteStore(path, create=True) as store:
         done = _load_county(store, county, households, seed, now)
         console.print(f"已载入 Loaded {done.nodes:,} nodes, {done.rels:,} relationships")

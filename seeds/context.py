@@ -68,6 +68,7 @@ class SeedContext:
     now: datetime
     areas: list[Area]
     _streams: dict[str, random.Random] = field(default_factory=dict, repr=False)
+    _counters: dict[str, int] = field(default_factory=dict, repr=False)
 
     def rng(self, stream: str) -> random.Random:
         """The random stream of one generator (created on first use from the seed and name)."""
@@ -77,13 +78,17 @@ class SeedContext:
         return self._streams[stream]
 
     def new_id(self, stream: str) -> str:
-        """A ULID drawn from a stream, so that keys are the same for the same seed.
+        """A ULID that is the same for the same seed, and increases within a stream.
 
-        Its time part is `now`, so keys still sort roughly by creation.
+        Time part: `now`; random part: a per-stream random start, then a counter. Keys made one
+        after another sort one after another, as real time-ordered ULIDs do, so index inserts land
+        at the end of the B-tree instead of at random pages (which made large loads slow).
         """
-        rng = self.rng(stream)
+        if stream not in self._counters:
+            self._counters[stream] = int.from_bytes(self.rng(stream).randbytes(10), "big") >> 16
+        self._counters[stream] += 1
         millis = int(self.now.timestamp() * 1000)
-        return str(ULID.from_bytes(millis.to_bytes(6, "big") + rng.randbytes(10)))
+        return str(ULID.from_bytes(millis.to_bytes(6, "big") + self._counters[stream].to_bytes(10, "big")))
 
     @cached_property
     def county(self) -> Area:

@@ -109,8 +109,9 @@ def index_values(node: Node) -> tuple[Any, ...]:
 
 
 def node_json(node: Node) -> str:
-    """A node's properties as stored."""
-    return node.model_dump_json()
+    """A node's properties as stored. A null property is left out: `json_extract` reads a missing key
+    as NULL, exactly as a JSON null, and Neo4j does not store nulls either."""
+    return node.model_dump_json(exclude_none=True)
 
 
 def dumps(value: Any) -> str:

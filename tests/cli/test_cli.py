@@ -44,17 +44,39 @@ def test_init_twice_then_info_json_shows_the_schema(tmp_path: Path) -> None:
     assert "ix_Need_status" in info["indexes"]
 
 
-def test_demo_loads_the_real_county_and_reports_it(tmp_path: Path) -> None:
-    db = tmp_path / "demo.db"
-    result = zhulian("demo", "--households", "40", store=db)
+def test_demo_makes_a_fresh_store_of_the_real_county_and_reports_it(tmp_path: Path) -> None:
+    demo = tmp_path / "demo.db"
+    result = zhulian("demo", "--households", "300", "--store", str(demo), store=tmp_path / "unused.db")
     assert result.returncode == 0, result.stderr
-    assert "Household" in result.stdout
-    info = json.loads(zhulian("info", "--json", store=db).stdout)
-    assert info["nodes"]["Household"] == 40
+    for shown in ("龙南市 360783000000", "龙南镇", "Households", "Overdue hops", str(demo)):
+        assert shown in result.stdout
+    info = json.loads(zhulian("info", "--json", store=demo).stdout)
+    assert info["nodes"]["Household"] == 300
     assert info["nodes"]["Area"] == 125  # 龙南市: 1 county, 16 township-level units, 108 villages
-    again = zhulian("demo", "--households", "40", store=db)
+    assert info["nodes"]["ReferralHop"] > 0
+    assert not (tmp_path / "unused.db").exists()  # the configured store is never touched by a demo
+    again = zhulian("demo", "--households", "300", "--store", str(demo), store=tmp_path / "unused.db")
     assert again.returncode == 0
-    assert json.loads(zhulian("info", "--json", store=db).stdout) == info  # same seed: nothing doubled
+    assert json.loads(zhulian("info", "--json", store=demo).stdout)["nodes"] == info["nodes"]
+
+
+def test_seed_streams_a_county_into_the_configured_store_without_doubling(tmp_path: Path) -> None:
+    db = tmp_path / "z.db"
+    args = ("seed", "--county", "511123", "--households", "50", "--seed", "3", "--now", "2026-10-01T08:00:00")
+    first = zhulian(*args, store=db)
+    assert first.returncode == 0, first.stderr
+    info = json.loads(zhulian("info", "--json", store=db).stdout)
+    assert info["nodes"]["Household"] == 50
+    assert info["nodes"]["Area"] == 219  # 犍为县, from the 乐山市 extract
+    assert zhulian(*args, store=db).returncode == 0
+    assert json.loads(zhulian("info", "--json", store=db).stdout)["nodes"] == info["nodes"]
+
+
+def test_seed_of_an_unknown_county_says_which_extracts_exist(tmp_path: Path) -> None:
+    result = zhulian("seed", "--county", "999999", store=tmp_path / "z.db")
+    assert result.returncode != 0
+    assert "999999" in result.stderr and "areas-360783.csv" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize(

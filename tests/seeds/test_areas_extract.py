@@ -15,7 +15,7 @@ import pytest
 from graph.model import Area
 from graph.model.enums import AreaLevel
 from seeds import extract_areas
-from seeds.demo import load_areas
+from seeds.context import load_areas
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -140,11 +140,17 @@ def test_leshan_counties_are_near_the_prefecture() -> None:
         assert 102.8 < area.lon < 104.4, area
 
 
-@pytest.mark.parametrize("county", ["360783", "5111"])
-def test_demo_loader_reads_the_extracts(county: str) -> None:
+@pytest.mark.parametrize(("county", "name", "count"), [("360783", "龙南市", 125), ("511123", "犍为县", 219)])
+def test_the_generators_read_a_county_from_the_extracts(county: str, name: str, count: int) -> None:
     areas = load_areas(county)
-    assert areas[0].code == county.ljust(12, "0")
-    assert len(areas) == sum(EXPECTED_COUNTS[f"areas-{county}.csv"].values())
+    assert (areas[0].code, areas[0].name, areas[0].parent_code) == (county.ljust(12, "0"), name, None)
+    assert len(areas) == count
+    assert all(a.code.startswith(county) for a in areas)
+
+
+def test_an_unknown_county_names_the_extracts_there_are() -> None:
+    with pytest.raises(ValueError, match=r"no area extract for county 999999 \(shipped: areas-360783.csv"):
+        load_areas("999999")
 
 
 def _package_from_extract(root: Path, name: str, province: tuple[str, str], city: tuple[str, str]) -> Path:
