@@ -64,8 +64,11 @@ def check_id_number(raw: str) -> IdNumberCheck:
     validation error for some unknown regions (for example 620201198506203729); that is reported
     as `IdNumberIssue.REGION` here.
     """
-    # NFKC turns full-width digits (１１０１…), common in spreadsheet exports, into ASCII.
-    compact = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", raw or "")).upper()
+    if raw and len(raw) == 18 and _FORM.fullmatch(raw):
+        compact = raw  # already clean: the common case, and generators make millions of these
+    else:
+        # NFKC turns full-width digits (１１０１…), common in spreadsheet exports, into ASCII.
+        compact = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", raw or "")).upper()
     if _LEGACY.fullmatch(compact):
         compact = _upgrade_legacy(compact)
     if len(compact) != 18:
