@@ -40,6 +40,10 @@ class Direction(enum.StrEnum):
     IN = "in"
     BOTH = "both"
 
+    def outgoing_flags(self) -> tuple[bool, ...]:
+        """For each side to follow, whether it is the outgoing one (BOTH: outgoing, then incoming)."""
+        return {Direction.OUT: (True,), Direction.IN: (False,), Direction.BOTH: (True, False)}[self]
+
 
 class Op(enum.StrEnum):
     """Comparison operators of property filters."""

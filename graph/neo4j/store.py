@@ -187,9 +187,7 @@ class Neo4jUnitOfWork(UnitOfWork):
     ) -> list[Neighbour]:
         types = check_rel_types(rel_types)
         result = []
-        for outgoing in (True, False):
-            if (direction is Direction.OUT and not outgoing) or (direction is Direction.IN and outgoing):
-                continue
+        for outgoing in direction.outgoing_flags():
             statement = cypher.neighbours(ref.label, ref.key, types, outgoing, label)
             for row in self._run(statement, f"neighbours of {ref}"):
                 far = rebuild_node(_model_label(row["bl"]), dict(row["bp"]))

@@ -233,9 +233,7 @@ class SqliteUnitOfWork(UnitOfWork):
         if nid is None:
             return []
         result = []
-        for outgoing in (True, False):
-            if (direction is Direction.OUT and not outgoing) or (direction is Direction.IN and outgoing):
-                continue
+        for outgoing in direction.outgoing_flags():
             statement, params = sql.neighbours_sql(types, outgoing, label)
             for type_name, rel_props, far_label, far_props in self._exec(statement, [nid, *params]):
                 far = rebuild_node(far_label, json.loads(far_props))
