@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from typing import Annotated
 
 from pydantic import AfterValidator
@@ -78,8 +78,9 @@ def check_id_number(raw: str) -> IdNumberCheck:
     if compact[-1] != ric.calc_check_digit(compact):
         return IdNumberCheck(raw, None, IdNumberIssue.CHECKSUM)
     try:
-        birth = ric.get_birth_date(compact)
-    except (ValidationError, ValueError):
+        # The digits are already checked above; stdnum's get_birth_date would clean them again.
+        birth = date(int(compact[6:10]), int(compact[10:12]), int(compact[12:14]))
+    except ValueError:
         return IdNumberCheck(raw, None, IdNumberIssue.BIRTH_DATE)
     issue = _region_issue(compact[:6], birth.year)
     if issue is not None:
@@ -111,6 +112,7 @@ _LEVEL_DIGITS = (
 GRID_SUFFIX_DIGITS = 3
 
 
+@lru_cache(maxsize=65_536)
 def level_of_code(code: str) -> AreaLevel:
     """The level of a canonical division code (12 digits; grids 15), or ValueError."""
     if not code.isdigit() or len(code) not in (12, 12 + GRID_SUFFIX_DIGITS):
@@ -127,6 +129,7 @@ def level_of_code(code: str) -> AreaLevel:
     raise ValueError(f"division code {code!r} names no area (all zeros)")
 
 
+@lru_cache(maxsize=65_536)
 def subtree_prefix(code: str) -> str:
     """The digits every code inside an area's subtree starts with (360783100000 -> 360783100)."""
     level = level_of_code(code)

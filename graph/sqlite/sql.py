@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from graph.model.base import Node
+from graph.model.base import Node, Rel
 from graph.model.registry import NODE_TYPES
 from graph.store import Filter, Op, Order, stored_value
 
@@ -112,6 +112,13 @@ def node_json(node: Node) -> str:
     """A node's properties as stored. A null property is left out: `json_extract` reads a missing key
     as NULL, exactly as a JSON null, and Neo4j does not store nulls either."""
     return node.model_dump_json(exclude_none=True)
+
+
+def rel_json(rel: Rel) -> str:
+    """A relationship's properties as stored (most types have none)."""
+    if not type(rel).property_names():
+        return "{}"
+    return rel.model_dump_json(exclude={"start", "end"}, exclude_none=True)
 
 
 def dumps(value: Any) -> str:

@@ -206,7 +206,7 @@ class SqliteUnitOfWork(UnitOfWork):
                     rel.TYPE,
                     rel.end.label,
                     rel.end.key,
-                    sql.dumps(rel.to_props()),
+                    sql.rel_json(rel),
                 ),
             )
         except sqlite3.IntegrityError as exc:
@@ -475,9 +475,7 @@ class SqliteStore(GraphStore):
                     indexed.setdefault(item.LABEL, []).append(sql.index_values(item))
             else:
                 start, end = item.start, item.end
-                rels.append(
-                    (start.label, start.key, item.TYPE, end.label, end.key, sql.dumps(item.to_props()))
-                )
+                rels.append((start.label, start.key, item.TYPE, end.label, end.key, sql.rel_json(item)))
         return PreparedBatch(len(nodes), len(rels), (nodes, indexed, rels))
 
     def load_batch(self, batch: PreparedBatch) -> None:
