@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import networkx as nx
 
-from graph.errors import InvalidQuery, StoreError
+from graph.errors import InvalidQuery, StoreError, TransactionClosed
 from graph.model.base import Node, NodeRef, Rel, format_timestamp
 from graph.model.registry import NODE_TYPES, REL_TYPES, node_type, rel_type
 
@@ -350,13 +350,31 @@ class UnitOfWork(ABC):
         """Every relationship of the given types."""
 
     # -- transaction -----------------------------------------------------------------------------
-    @abstractmethod
+    # Set by the adapters: whether the store's run() manages this transaction, and whether it is open.
+    _managed: bool
+    _open: bool
+
     def commit(self) -> None:
         """Make every change of this unit of work durable, at once."""
+        if self._managed:
+            raise TransactionClosed("a managed transaction commits when its function returns")
+        self._finish(commit=True)
 
-    @abstractmethod
     def rollback(self) -> None:
         """Discard every change of this unit of work."""
+        if self._managed:
+            raise TransactionClosed("a managed transaction rolls back when its function raises")
+        self._finish(commit=False)
+
+    def _finish(self, *, commit: bool) -> None:
+        if not self._open:
+            raise TransactionClosed("this unit of work is already committed or rolled back")
+        self._open = False
+        self._end(commit=commit)
+
+    @abstractmethod
+    def _end(self, *, commit: bool) -> None:
+        """Commit or roll back the underlying transaction."""
 
 
 class GraphStore(ABC):

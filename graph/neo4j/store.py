@@ -238,24 +238,14 @@ class Neo4jUnitOfWork(UnitOfWork):
                     )
 
     # -- transaction --------------------------------------------------------------------------------
-    def commit(self) -> None:
-        if self._managed:
-            raise TransactionClosed("a managed transaction commits when its function returns")
-        if not self._open:
-            raise TransactionClosed("this unit of work is already committed or rolled back")
-        self._open = False
+    def _end(self, *, commit: bool) -> None:
         try:
-            self._tx.commit()
+            if commit:
+                self._tx.commit()
+            else:
+                self._tx.rollback()
         except _NEO4J_ERRORS as exc:
-            raise _translate(exc, "commit") from exc
-
-    def rollback(self) -> None:
-        if self._managed:
-            raise TransactionClosed("a managed transaction rolls back when its function raises")
-        if not self._open:
-            raise TransactionClosed("this unit of work is already committed or rolled back")
-        self._open = False
-        self._tx.rollback()
+            raise _translate(exc, "commit" if commit else "rollback") from exc
 
 
 def _model_label(labels: Sequence[str]) -> str:

@@ -289,20 +289,8 @@ class SqliteUnitOfWork(UnitOfWork):
             yield rebuild_rel(type_name, NodeRef(a_label, a_key), NodeRef(b_label, b_key), json.loads(props))
 
     # -- transaction ------------------------------------------------------------------------------
-    def commit(self) -> None:
-        if self._managed:
-            raise TransactionClosed("a managed transaction commits when its function returns")
-        self._finish("COMMIT")
-
-    def rollback(self) -> None:
-        if self._managed:
-            raise TransactionClosed("a managed transaction rolls back when its function raises")
-        self._finish("ROLLBACK")
-
-    def _finish(self, statement: str) -> None:
-        if not self._open:
-            raise TransactionClosed("this unit of work is already committed or rolled back")
-        self._open = False
+    def _end(self, *, commit: bool) -> None:
+        statement = "COMMIT" if commit else "ROLLBACK"
         try:
             self._conn.execute(statement)
         except sqlite3.OperationalError as exc:
@@ -392,7 +380,7 @@ class SqliteStore(GraphStore):
             try:
                 with self._transaction(write=write, managed=True) as uow:
                     result = fn(uow)
-                    uow._finish("COMMIT")
+                    uow._finish(commit=True)
                     return result
             except StoreBusy:
                 if attempt == _RETRIES - 1:
