@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from api.cli_accounts import audit_app, users
 from api.settings import Settings
 from graph.errors import ZhulianError
 from graph.factory import open_store
@@ -28,6 +29,8 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console()
+app.add_typer(users, name="user")
+app.add_typer(audit_app, name="audit")
 
 
 def _open(*, create: bool = False) -> GraphStore:
@@ -209,6 +212,32 @@ def default_demo_store() -> Path:
     return Path(user_data_dir("zhulian", appauthor=False)) / "demo.db"
 
 
+HostOption = Annotated[str | None, typer.Option(help="监听地址 / address to listen on (ZHULIAN_HOST)")]
+PortOption = Annotated[int | None, typer.Option(min=1, max=65535, help="端口 / port (ZHULIAN_PORT)")]
+
+
+def _serve(settings: Settings, host: str | None, port: int | None, banner: str = "") -> None:
+    import uvicorn
+
+    from api.app import create_app
+
+    host, port = host or settings.host, port or settings.port
+    application = create_app(settings)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 (only to print a usable URL)
+    console.print(f"{banner}[bold green]服务地址 Serving at http://{shown}:{port}/[/bold green]")
+    console.print(f"接口文档 API docs: http://{shown}:{port}/docs  (Ctrl+C 停止 / to stop)")
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+@app.command()
+def serve(host: HostOption = None, port: PortOption = None) -> None:
+    """启动服务 / Serve the API on the configured store."""
+    settings = Settings()
+    with _open() as store:
+        store.ensure_schema()
+    _serve(settings, host, port)
+
+
 @app.command()
 def demo(
     households: Annotated[int, typer.Option(min=1, max=1_000_000, help="户数 / households")] = 8_000,
@@ -219,9 +248,16 @@ def demo(
         typer.Option("--store", help="演示库文件 / demo store file (default: demo.db in the data dir)"),
     ] = None,
     now: NowOption = None,
+    host: HostOption = None,
+    port: PortOption = None,
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="只建库不启动服务 / build, do not serve")
+    ] = False,
 ) -> None:
-    """新建演示库: 真实区县(默认龙南市)约8000户 / A fresh demo store: a real county, ~8,000 households."""
+    """演示: 新建真实区县(默认龙南市)约8000户的演示库, 每个角色一个演示账号, 并启动服务 /
+    Demo: a fresh store of a real county (~8,000 households), one account per role, and the server."""
     from graph.sqlite.store import SqliteStore
+    from seeds.demo_users import create_demo_users
 
     path = store_path or default_demo_store()
     for suffix in ("", "-wal", "-shm"):
@@ -231,8 +267,26 @@ def demo(
         done = _load_county(store, county, households, seed, now)
         console.print(f"已载入 Loaded {done.nodes:,} nodes, {done.rels:,} relationships")
         console.print(_summary(store, now))
+        accounts = create_demo_users(store, datetime.now(UTC))
+    table = Table(title="演示账号 Demo accounts (密码每次演示重新生成 / new passwords on every demo run)")
+    table.add_column("用户名 Username", no_wrap=True)
+    table.add_column("密码 Password", no_wrap=True)
+    for column in ("角色 Role", "区域 Area", "机构 Organisation"):
+        table.add_column(column)
+    for account in accounts:
+        table.add_row(
+            account.username,
+            account.password,
+            account.role.zh,
+            f"{account.area_name} {account.area_code}",
+            account.organisation or "",
+        )
+    console.print(table)
     console.print(f"演示库 Demo store: {path}")
-    console.print(f"查看 Inspect: ZHULIAN_STORE={path} zhulian info")
+    if no_serve:
+        console.print(f"启动 Serve it: ZHULIAN_STORE={path} zhulian serve")
+        return
+    _serve(Settings(store=str(path)), host, port)
 
 
 def main() -> None:

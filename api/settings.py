@@ -26,3 +26,13 @@ class Settings(BaseSettings):
     neo4j_user: str | None = None
     neo4j_password: SecretStr | None = None
     neo4j_database: str | None = None
+    # Signing key of access tokens. Unset with the embedded store: a random key is made once and kept
+    # beside the store file (mode 0600). With Neo4j it must be set, so every server signs alike.
+    secret_key: SecretStr | None = None
+    access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    session_days: int = Field(default=7, ge=1, le=90)
+    login_failures_per_account: int = Field(default=5, ge=1)
+    login_failures_per_address: int = Field(default=20, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)

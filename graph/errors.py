@@ -74,3 +74,10 @@ class InvalidQuery(StoreError):
 
     status_code = 422
     title = "Invalid query"
+
+
+class InvalidInput(ZhulianError):
+    """A value given to a service breaks a rule of the model (names the field and the value)."""
+
+    status_code = 422
+    title = "Invalid input"

@@ -32,9 +32,9 @@ from graph.model.identity import (
     parent_code,
     subtree_prefix,
 )
-from graph.model.organisations import AllianceBody, Consent, Organisation, User
+from graph.model.organisations import AllianceBody, Consent, Organisation, Session, User
 from graph.model.people import Household, Person
-from graph.model.provenance import AuditEntry, ImportBatch, SourceRecord
+from graph.model.provenance import AuditEntry, AuditHead, ImportBatch, SourceRecord
 from graph.model.registry import NODE_TYPES, REL_TYPES, node_type, rel_type
 from graph.model.relationships import (
     Assessed,
@@ -84,6 +84,7 @@ __all__ = [
     "Assessed",
     "AssignedTo",
     "AuditEntry",
+    "AuditHead",
     "AvailableIn",
     "BoundTo",
     "Concerns",
@@ -135,6 +136,7 @@ __all__ = [
     "RiskWarning",
     "SentBy",
     "Serves",
+    "Session",
     "SourceRecord",
     "StatusChange",
     "Supports",

@@ -264,6 +264,7 @@ class Role(LabelledEnum):
 class PiiScope(LabelledEnum):
     """Kinds of private data a consent can open to an organisation."""
 
+    NAME = ("name", "姓名", "Full name")
     ID_NUMBER = ("id_number", "身份证号", "ID number")
     PHONE = ("phone", "电话", "Phone")
     ADDRESS = ("address", "详细地址", "Exact address")

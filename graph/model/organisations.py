@@ -84,9 +84,34 @@ class User(Node):
     organisation_id: str | None = None
     phone: str | None = None
     password_hash: str | None = None
+    # Set for a generated one-time password: the user must choose a new one before anything else.
+    must_change_password: bool = False
     disabled: bool = False
     created_at: UtcDateTime
     updated_at: UtcDateTime
+    version: int = Field(default=1, ge=1)
+
+
+class Session(Node):
+    """A signed-in session: what a refresh token continues and what logout or disabling revokes.
+
+    Only the SHA-256 of the current refresh token is kept; each refresh replaces it (rotation), so a
+    replayed old refresh token is recognised and ends the session.
+    """
+
+    LABEL: ClassVar[str] = "Session"
+    INDEXED: ClassVar[tuple[str, ...]] = ("user_id",)
+    PII: ClassVar[frozenset[str]] = frozenset({"client_address"})
+
+    id: NonEmptyStr
+    user_id: NonEmptyStr
+    refresh_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    created_at: UtcDateTime
+    refreshed_at: UtcDateTime
+    expires_at: UtcDateTime
+    revoked_at: UtcDateTime | None = None
+    revoked_reason: str | None = None
+    client_address: str | None = None
 
 
 class Consent(Node):

@@ -65,3 +65,18 @@ class AuditEntry(Node):
     at: UtcDateTime
     prev_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
     hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class AuditHead(Node):
+    """The newest entry of the audit trail: its sequence number and hash.
+
+    Appending moves the head with compare-and-set, so entries get gapless sequence numbers, and
+    removing the newest entries is detectable because the head no longer matches.
+    """
+
+    LABEL: ClassVar[str] = "AuditHead"
+
+    id: NonEmptyStr
+    seq: int = Field(ge=0)
+    hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    at: UtcDateTime

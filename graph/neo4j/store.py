@@ -9,6 +9,7 @@ Aura or cluster deployment needs no code change. All Cypher comes from `graph.ne
 from __future__ import annotations
 
 import contextlib
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -55,6 +56,7 @@ T = TypeVar("T")
 
 # Errors from the server (Neo4jError) and from the driver (DriverError: lost connections, expired
 # sessions); both have is_retryable(), which execute_read/execute_write use to retry.
+_FN_RETRIES = 8
 _NEO4J_ERRORS = (neo4j_errors.Neo4jError, neo4j_errors.DriverError)
 
 
@@ -303,11 +305,19 @@ class Neo4jStore(GraphStore):
         def work(tx: neo4j.ManagedTransaction) -> T:
             return fn(Neo4jUnitOfWork(tx, managed=True, write=write))
 
-        with self._session(write) as session:
-            try:
-                return session.execute_write(work) if write else session.execute_read(work)
-            except _NEO4J_ERRORS as exc:
-                raise _translate(exc, "transaction") from exc
+        # The driver retries its own transient errors; StoreBusy raised by `fn` (a compare-and-set
+        # that lost a race) is retried here the same way the embedded store retries it.
+        for attempt in range(_FN_RETRIES):
+            with self._session(write) as session:
+                try:
+                    return session.execute_write(work) if write else session.execute_read(work)
+                except _NEO4J_ERRORS as exc:
+                    raise _translate(exc, "transaction") from exc
+                except StoreBusy:
+                    if attempt == _FN_RETRIES - 1:
+                        raise
+                    time.sleep(0.01 * 2**attempt)
+        raise AssertionError("unreachable")
 
     def _write_all(self, statements: Iterable[Cypher]) -> None:
         def write(tx: neo4j.ManagedTransaction, statement: Cypher) -> None:

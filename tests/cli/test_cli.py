@@ -46,7 +46,9 @@ def test_init_twice_then_info_json_shows_the_schema(tmp_path: Path) -> None:
 
 def test_demo_makes_a_fresh_store_of_the_real_county_and_reports_it(tmp_path: Path) -> None:
     demo = tmp_path / "demo.db"
-    result = zhulian("demo", "--households", "300", "--store", str(demo), store=tmp_path / "unused.db")
+    result = zhulian(
+        "demo", "--households", "300", "--store", str(demo), "--no-serve", store=tmp_path / "unused.db"
+    )
     assert result.returncode == 0, result.stderr
     for shown in ("龙南市 360783000000", "龙南镇", "Households", "Overdue hops", str(demo)):
         assert shown in result.stdout
@@ -55,7 +57,9 @@ def test_demo_makes_a_fresh_store_of_the_real_county_and_reports_it(tmp_path: Pa
     assert info["nodes"]["Area"] == 125  # 龙南市: 1 county, 16 township-level units, 108 villages
     assert info["nodes"]["ReferralHop"] > 0
     assert not (tmp_path / "unused.db").exists()  # the configured store is never touched by a demo
-    again = zhulian("demo", "--households", "300", "--store", str(demo), store=tmp_path / "unused.db")
+    again = zhulian(
+        "demo", "--households", "300", "--store", str(demo), "--no-serve", store=tmp_path / "unused.db"
+    )
     assert again.returncode == 0
     assert json.loads(zhulian("info", "--json", store=demo).stdout)["nodes"] == info["nodes"]
 

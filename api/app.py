@@ -1,0 +1,110 @@
+"""The FastAPI application: built by `create_app` from settings (and, in tests, a store and a clock)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+
+from fastapi import FastAPI, Response
+from pydantic import BaseModel
+
+from api import problems
+from api.deps import AppServices, Services
+from api.ratelimit import LoginLimiter
+from api.routes import admin, auth, registry
+from api.settings import Settings
+from api.tokens import TokenCodec, signing_key
+from graph.errors import StoreError
+from graph.factory import open_store
+from graph.store import GraphStore
+
+API_VERSION = "1"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str
+    store: str
+
+
+def open_configured_store(settings: Settings) -> GraphStore:
+    password = settings.neo4j_password.get_secret_value() if settings.neo4j_password else None
+    return open_store(
+        settings.store,
+        neo4j_user=settings.neo4j_user,
+        neo4j_password=password,
+        neo4j_database=settings.neo4j_database,
+    )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    store: GraphStore | None = None,
+    clock: Callable[[], datetime] = _utc_now,
+) -> FastAPI:
+    """The app. Without `store`, it opens the configured one when it starts and closes it at shutdown."""
+    settings = settings or Settings()
+    tokens = TokenCodec(signing_key(settings), timedelta(minutes=settings.access_token_minutes))
+    limiter = LoginLimiter(
+        per_account=settings.login_failures_per_account,
+        per_address=settings.login_failures_per_address,
+        window=timedelta(minutes=settings.login_window_minutes),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = store is None
+        active = store if store is not None else open_configured_store(settings)
+        app.state.services = AppServices(active, settings, tokens, limiter, clock)
+        try:
+            yield
+        finally:
+            if owned:
+                active.close()
+
+    app = FastAPI(
+        title="助联 Zhulian API",
+        summary="社会救助转介与支持网络 / referral and social-support network for social assistance",
+        version=f"{API_VERSION}.0",
+        lifespan=lifespan,
+    )
+    if store is not None:  # usable before startup too (tests that skip the lifespan)
+        app.state.services = AppServices(store, settings, tokens, limiter, clock)
+    problems.install(app)
+
+    @app.get("/health", tags=["ops 运维"], summary="存活 / the process is up")
+    def health() -> Health:
+        return Health(status="ok")
+
+    @app.get(
+        "/ready",
+        tags=["ops 运维"],
+        summary="就绪 / the store answers",
+        responses={503: {"description": "the store is unavailable"}},
+    )
+    def ready(svc: Services, response: Response) -> Readiness:
+        try:
+            svc.store.run(lambda uow: uow.count(_marker()), write=False)
+        except StoreError:
+            response.status_code = 503
+            return Readiness(status="unavailable", store=svc.store.describe())
+        return Readiness(status="ready", store=svc.store.describe())
+
+    for router in (auth.router, registry.router, admin.router):
+        app.include_router(router)
+    return app
+
+
+def _marker() -> type:
+    from graph.model import Area
+
+    return Area

@@ -1,0 +1,1 @@
+"""HTTP routes: each handler translates the request and calls one service."""

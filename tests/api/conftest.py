@@ -1,0 +1,206 @@
+"""A seeded county, one user per role placed in and out of each other's scope, and an app to call.
+
+`world` is built once per test module: a real county (龙南市 360783) with a few hundred generated
+households, its alliance, organisations and referral chains, plus users. `Scenario` names the
+households each role may and may not see:
+- `hh_provider`: a household with a live task assigned to the provider organisation;
+- `hh_department`: a household with a live task assigned to the liaison's department;
+- `hh_far`: a household in another township, with no task of either organisation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.settings import Settings
+from graph.model import Household, Organisation, Referral, ReferralHop
+from graph.model.enums import HopStatus, OrganisationKind, Role
+from graph.model.identity import parent_code
+from graph.sqlite.store import SqliteStore
+from graph.store import GraphStore, UnitOfWork, where
+from referral.accounts import service as accounts
+from seeds.county import generate_county
+
+SEED_NOW = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+PASSWORD = "Correct-Horse-42"  # test accounts only
+SECRET = "test-signing-key-" + "k" * 32
+LIVE = [
+    s for s in HopStatus if s not in (HopStatus.CANCELLED, HopStatus.ENTERED_IN_ERROR, HopStatus.REJECTED)
+]
+
+
+class Clock:
+    """The app's clock, moved by tests (token expiry, consent validity)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class Scenario:
+    county: str
+    township: str  # township of hh_provider
+    village: str  # village of hh_provider
+    far_township: str
+    provider_org: str
+    other_provider_org: str
+    department_org: str
+    hh_provider: str
+    hh_department: str
+    hh_far: str
+    # username -> role; every user's password is PASSWORD
+    users: dict[str, Role] = field(default_factory=dict)
+
+
+@dataclass
+class World:
+    store: GraphStore
+    scenario: Scenario
+    clock: Clock
+    path: Path
+
+    def settings(self, **overrides: object) -> Settings:
+        return Settings(store=str(self.path), secret_key=SECRET, **overrides)  # type: ignore[arg-type]
+
+    def app(self, **overrides: object) -> FastAPI:
+        return create_app(self.settings(**overrides), store=self.store, clock=self.clock)
+
+    def client(self, **overrides: object) -> TestClient:
+        return TestClient(self.app(**overrides), raise_server_exceptions=False)
+
+
+def _live_assignee_household(uow: UnitOfWork, org_ids: set[str]) -> tuple[str, str]:
+    """(organisation id, household id) of a live hop assigned to one of the organisations."""
+    for hop in uow.find(ReferralHop, where(status__in=LIVE, assignee_label="Organisation")):
+        if hop.assignee_id in org_ids:
+            referral = uow.require(Referral, hop.referral_id)
+            return hop.assignee_id, referral.household_id
+    raise AssertionError("the seed has no live task for these organisations")
+
+
+def _assigned(uow: UnitOfWork, org_id: str) -> set[str]:
+    hops = uow.find(ReferralHop, where(assignee_id=org_id))
+    return {r.household_id for r in uow.get_many(Referral, {h.referral_id for h in hops}).values()}
+
+
+def _scenario(uow: UnitOfWork) -> Scenario:
+    providers = uow.find(
+        Organisation, where(kind__in=[OrganisationKind.CHARITY, OrganisationKind.SOCIAL_WORK])
+    )
+    departments = uow.find(Organisation, where(kind=OrganisationKind.DEPARTMENT))
+    provider, hh_provider = _live_assignee_household(uow, {o.id for o in providers})
+    department, hh_department = _live_assignee_household(uow, {o.id for o in departments})
+    home = uow.require(Household, hh_provider)
+    township = parent_code(home.village_code)
+    assert township is not None
+    taken = _assigned(uow, provider) | _assigned(uow, department)
+    far = next(
+        h
+        for h in uow.find(Household, limit=2_000)
+        if parent_code(h.village_code) != township and h.id not in taken
+    )
+    far_township = parent_code(far.village_code)
+    assert far_township is not None
+    other = next(o.id for o in providers if o.id != provider)
+    return Scenario(
+        county=township[:6] + "000000",
+        township=township,
+        village=home.village_code,
+        far_township=far_township,
+        provider_org=provider,
+        other_provider_org=other,
+        department_org=department,
+        hh_provider=hh_provider,
+        hh_department=hh_department,
+        hh_far=far.id,
+    )
+
+
+# username, role, area (attribute of Scenario), organisation (attribute of Scenario or None)
+USERS: list[tuple[str, Role, str, str | None]] = [
+    ("coordinator", Role.COUNTY_COORDINATOR, "county", None),
+    ("township", Role.TOWNSHIP_OFFICER, "township", None),
+    ("village", Role.VILLAGE_WORKER, "village", None),
+    ("socialworker", Role.SOCIAL_WORKER, "township", None),
+    ("liaison", Role.DEPARTMENT_LIAISON, "county", "department_org"),
+    ("provider", Role.PROVIDER, "county", "provider_org"),
+    ("otherprovider", Role.PROVIDER, "county", "other_provider_org"),
+    ("auditor", Role.AUDITOR, "county", None),
+    ("admin", Role.ADMIN, "county", None),
+    # Staff of the other township: the far household is theirs, the provider's household is not.
+    ("fartownship", Role.TOWNSHIP_OFFICER, "far_township", None),
+]
+
+
+def build_world(path: Path, households: int = 400) -> World:
+    store = SqliteStore(path, create=True)
+    store.ensure_schema()
+    store.bulk_load(generate_county("360783", households, seed=3, now=SEED_NOW))
+    scenario = store.run(_scenario, write=False)
+    clock = Clock(SEED_NOW + timedelta(days=1))
+
+    def add_users(uow: UnitOfWork) -> None:
+        for username, role, area, org in USERS:
+            accounts.add_user(
+                uow,
+                username=username,
+                display_name=username,
+                roles=[role],
+                area_codes=[getattr(scenario, area)],
+                organisation_id=getattr(scenario, org) if org else None,
+                password=PASSWORD,
+                actor="test:setup",
+                now=clock.now,
+            )
+            scenario.users[username] = role
+
+    store.run(add_users)
+    return World(store, scenario, clock, path)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    built = build_world(tmp_path_factory.mktemp("api") / "zhulian.db")
+    try:
+        yield built
+    finally:
+        built.store.close()
+
+
+@pytest.fixture(scope="module")
+def client(world: World) -> TestClient:
+    return world.client()
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD) -> dict[str, str]:
+    """Authorization headers for a user (fails the test when sign-in fails)."""
+    response = client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture(scope="module")
+def headers(client: TestClient, world: World) -> Callable[[str], dict[str, str]]:
+    """Cached authorization headers per user name."""
+    cache: dict[str, dict[str, str]] = {}
+
+    def get(username: str) -> dict[str, str]:
+        if username not in cache:
+            cache[username] = login(client, username)
+        return cache[username]
+
+    return get
