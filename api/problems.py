@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from graph.errors import ZhulianError
+from graph.errors import InvalidInput, ZhulianError
 from graph.model import new_id
 from referral.access.errors import NotAuthenticated, TooManyAttempts
 
@@ -111,6 +111,8 @@ async def _zhulian_error(request: Request, exc: Exception) -> JSONResponse:
             exc.status_code, exc.title, f"{exc.title} (incident {incident})", request, headers or None
         )
     details = {k: _shown(v) for k, v in exc.details.items()}
+    if isinstance(exc, InvalidInput):
+        details["errors"] = [{**e, "value": _shown(e.get("value"))} for e in exc.errors]
     return problem(exc.status_code, exc.title, exc.message, request, headers or None, **details)
 
 

@@ -6,6 +6,8 @@ domain and store code can say *what* went wrong without knowing about HTTP.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ZhulianError(Exception):
     """Base of every error Zhulian raises on purpose."""
@@ -81,3 +83,18 @@ class InvalidInput(ZhulianError):
 
     status_code = 422
     title = "Invalid input"
+
+    def __init__(self, message: str, errors: list[dict[str, object]] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or []
+
+    @classmethod
+    def from_validation(cls, exc: Any, prefix: str = "") -> InvalidInput:
+        """From a pydantic ValidationError: one entry per field with the value given."""
+        errors: list[dict[str, object]] = []
+        for error in exc.errors():
+            location = ".".join(str(p) for p in error.get("loc", ())) or "(model)"
+            field = f"{prefix}:{location}" if prefix else location
+            errors.append({"field": field, "value": error.get("input"), "message": error.get("msg", "")})
+        fields = ", ".join(str(e["field"]) for e in errors)
+        return cls(f"输入无效 / invalid values in: {fields}", errors)

@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from graph.errors import ConstraintViolation, NodeNotFound
+from pydantic import ValidationError
+
+from graph.errors import ConstraintViolation, InvalidInput, NodeNotFound
 from graph.model import (
     Area,
     Consent,
@@ -334,9 +336,12 @@ def update_household(
             current_version=household.version,
         )
     before = household.to_props()
-    updated = Household.model_validate(
-        {**before, **update, "version": household.version + 1, "updated_at": policy.now}
-    )
+    try:
+        updated = Household.model_validate(
+            {**before, **update, "version": household.version + 1, "updated_at": policy.now}
+        )
+    except ValidationError as exc:
+        raise InvalidInput.from_validation(exc, prefix="body") from None
     if not uow.update_if(updated, {"version": household.version}):
         raise StaleVersion(
             f"户 {household_id} 已被他人修改 / household changed while saving; reload and try again"
