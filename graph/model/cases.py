@@ -9,11 +9,15 @@ from pydantic import Field, model_validator
 
 from graph.model.base import Fen, Node, NonEmptyStr, UtcDateTime
 from graph.model.enums import (
+    AllianceLevel,
+    DeliveryKind,
     EventType,
+    HopReason,
     HopStatus,
     NeedChannel,
     NeedStatus,
     NeedType,
+    NotificationKind,
     OutcomeResult,
     ReferralStatus,
     ReferralTrack,
@@ -45,6 +49,25 @@ class Need(Node):
     created_at: UtcDateTime
     updated_at: UtcDateTime
     closed_at: UtcDateTime | None = None
+    # Why it could not be met (status unmet), for the coordinator's gap list.
+    unmet_reason: str | None = Field(default=None, max_length=500)
+    version: int = Field(default=1, ge=1)
+
+
+class NeedReport(Node):
+    """One report of a need: a repeated report of an open need is attached to it, not a new need."""
+
+    LABEL: ClassVar[str] = "NeedReport"
+    INDEXED: ClassVar[tuple[str, ...]] = ("need_id",)
+    PII: ClassVar[frozenset[str]] = frozenset({"description"})
+
+    id: NonEmptyStr
+    need_id: NonEmptyStr
+    channel: NeedChannel
+    urgency: Urgency
+    description: str = Field(default="", max_length=4000)
+    reported_by: NonEmptyStr
+    reported_at: UtcDateTime
 
 
 class Event(Node):
@@ -103,6 +126,9 @@ class Referral(Node):
     created_by: NonEmptyStr
     created_at: UtcDateTime
     completed_at: UtcDateTime | None = None
+    verified_by: str | None = None
+    reopened_count: int = Field(default=0, ge=0)
+    version: int = Field(default=1, ge=1)
 
 
 class ReferralHop(Node):
@@ -130,6 +156,13 @@ class ReferralHop(Node):
     created_at: UtcDateTime
     updated_at: UtcDateTime
     due_at: UtcDateTime | None = None
+    # Deadline to accept (or, for a claimed task, to start) before it escalates or returns to the pool.
+    accept_due_at: UtcDateTime | None = None
+    # The alliance level an overdue hop was escalated to (None: not escalated), and when.
+    escalation_level: AllianceLevel | None = None
+    escalated_at: UtcDateTime | None = None
+    # Last reason given for a rejection, failure or return (the text is on the StatusChange).
+    reason_code: HopReason | None = None
     # One timestamp per status reached (draft: created_at; in-progress: started_at).
     requested_at: UtcDateTime | None = None
     received_at: UtcDateTime | None = None
@@ -159,6 +192,7 @@ class StatusChange(Node):
     by: NonEmptyStr
     at: UtcDateTime
     reason: str | None = Field(default=None, max_length=4000)
+    reason_code: HopReason | None = None
 
 
 class Outcome(Node):
@@ -177,6 +211,44 @@ class Outcome(Node):
     risk_level_after: int | None = Field(default=None, ge=1, le=3)
     evaluated_by: NonEmptyStr
     evaluated_at: UtcDateTime
+
+
+class Delivery(Node):
+    """What a provider delivered for a hop: kind, amount in fen or units, date, note."""
+
+    LABEL: ClassVar[str] = "Delivery"
+    INDEXED: ClassVar[tuple[str, ...]] = ("hop_id", "referral_id")
+    PII: ClassVar[frozenset[str]] = frozenset({"note"})
+
+    id: NonEmptyStr
+    hop_id: NonEmptyStr
+    referral_id: NonEmptyStr
+    kind: DeliveryKind
+    amount_fen: Fen | None = None
+    units: int | None = Field(default=None, ge=0)
+    unit_name: str | None = Field(default=None, max_length=20)
+    delivered_on: date
+    note: str = Field(default="", max_length=4000)
+    recorded_by: NonEmptyStr
+    recorded_at: UtcDateTime
+
+
+class Notification(Node):
+    """An in-app notification to an alliance body, an organisation or a user."""
+
+    LABEL: ClassVar[str] = "Notification"
+    INDEXED: ClassVar[tuple[str, ...]] = ("recipient_id", "created_at")
+
+    id: NonEmptyStr
+    recipient_label: Literal["AllianceBody", "Organisation", "User"]
+    recipient_id: NonEmptyStr
+    kind: NotificationKind
+    subject_label: NonEmptyStr
+    subject_id: NonEmptyStr
+    message: str = Field(max_length=1000)
+    created_at: UtcDateTime
+    read_at: UtcDateTime | None = None
+    read_by: str | None = None
 
 
 class Plan(Node):

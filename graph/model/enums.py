@@ -243,6 +243,42 @@ class HopStatus(LabelledEnum):
     ENTERED_IN_ERROR = ("entered-in-error", "录入错误", "Entered in error")
 
 
+class HopReason(LabelledEnum):
+    """Why a hop was rejected, failed, reopened or taken back (the case returns to the sender)."""
+
+    NO_CAPACITY = ("no_capacity", "无力承接", "No capacity left")
+    UNREACHABLE = ("unreachable", "联系不上", "Could not contact the household")
+    NOT_ELIGIBLE = ("not_eligible", "不符合条件", "Not eligible")
+    OUT_OF_AREA = ("out_of_area", "不在服务范围", "Outside the service area")
+    DECLINED = ("declined", "家庭拒绝", "The household declined")
+    DUPLICATE = ("duplicate", "重复", "Duplicate")
+    NOT_STARTED = ("not_started", "逾期未开始", "Not started before the deadline")
+    INCOMPLETE = ("incomplete", "办理不到位", "Not delivered as needed")
+    OTHER = ("other", "其他", "Other")
+
+
+class DeliveryKind(LabelledEnum):
+    """What a provider delivered."""
+
+    CASH = ("cash", "现金", "Cash")
+    GOODS = ("goods", "实物", "Goods")
+    SERVICE = ("service", "服务", "Service")
+    JOB = ("job", "就业岗位", "Job placement")
+    TRAINING = ("training", "培训", "Training")
+    POLICY = ("policy", "政策落实", "Policy benefit granted")
+    OTHER = ("other", "其他", "Other")
+
+
+class NotificationKind(LabelledEnum):
+    """Why an in-app notification was sent."""
+
+    TASK_ASSIGNED = ("task_assigned", "新任务", "A task was assigned")
+    TASK_RETURNED = ("task_returned", "任务退回", "A task came back with a reason")
+    ESCALATED = ("escalated", "超时升级", "An overdue task was escalated")
+    RETURNED_TO_POOL = ("returned_to_pool", "退回任务池", "A claimed task went back to the pool")
+    VERIFY_REQUESTED = ("verify_requested", "待核验", "A completed task awaits verification")
+
+
 class OutcomeResult(LabelledEnum):
     RESOLVED = ("resolved", "已解决", "Resolved")
     PARTIAL = ("partial", "部分解决", "Partly resolved")

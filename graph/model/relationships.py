@@ -214,6 +214,20 @@ class Records(Rel):
     )
 
 
+class ReportOf(Rel):
+    """A report (first or repeated) of a need."""
+
+    TYPE: ClassVar[str] = "REPORT_OF"
+    ENDPOINTS: ClassVar[frozenset[tuple[str, str]]] = _pairs(("NeedReport",), ("Need",))
+
+
+class Delivered(Rel):
+    """What a hop's provider delivered."""
+
+    TYPE: ClassVar[str] = "DELIVERED"
+    ENDPOINTS: ClassVar[frozenset[tuple[str, str]]] = _pairs(("ReferralHop",), ("Delivery",))
+
+
 class HasPlan(Rel):
     TYPE: ClassVar[str] = "HAS_PLAN"
     ENDPOINTS: ClassVar[frozenset[tuple[str, str]]] = _pairs(("Household",), ("Plan",))
