@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel
+from starlette.routing import Match
 
 from api import problems
 from api.deps import AppServices, Services
@@ -101,7 +103,30 @@ def create_app(
 
     for router in (auth.router, registry.router, admin.router):
         app.include_router(router)
+
+    @app.middleware("http")
+    async def allow_every_method(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """On 405, `Allow` lists every method of the path (Starlette names only one route's)."""
+        response = await call_next(request)
+        if response.status_code == 405:
+            allowed = _methods_at(app, request)
+            if allowed:
+                response.headers["Allow"] = ", ".join(allowed)
+        return response
+
     return app
+
+
+def _methods_at(app: FastAPI, request: Request) -> list[str]:
+    """The methods of every route whose path matches the request's."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(app.routes):
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE and route.methods:
+            methods |= set(route.methods)
+    return sorted(methods)
 
 
 def _marker() -> type:

@@ -268,20 +268,20 @@ def demo(
         console.print(f"已载入 Loaded {done.nodes:,} nodes, {done.rels:,} relationships")
         console.print(_summary(store, now))
         accounts = create_demo_users(store, datetime.now(UTC))
-    table = Table(title="演示账号 Demo accounts (密码每次演示重新生成 / new passwords on every demo run)")
-    table.add_column("用户名 Username", no_wrap=True)
-    table.add_column("密码 Password", no_wrap=True)
-    for column in ("角色 Role", "区域 Area", "机构 Organisation"):
-        table.add_column(column)
+    # Plain lines, not a table: a narrow terminal must never wrap or cut a password short.
+    console.print(
+        "[bold]演示账号 Demo accounts[/bold] (密码每次演示重新生成 / new passwords on every demo run)"
+    )
+    width = max(len(a.username) for a in accounts)
     for account in accounts:
-        table.add_row(
-            account.username,
-            account.password,
-            account.role.zh,
-            f"{account.area_name} {account.area_code}",
-            account.organisation or "",
+        organisation = f"  {account.organisation}" if account.organisation else ""
+        console.print(
+            f"  {account.username:<{width}}  {account.password}  {account.role.zh} {account.role.value}"
+            f"  {account.area_name} {account.area_code}{organisation}",
+            soft_wrap=True,
+            markup=False,
+            highlight=False,
         )
-    console.print(table)
     console.print(f"演示库 Demo store: {path}")
     if no_serve:
         console.print(f"启动 Serve it: ZHULIAN_STORE={path} zhulian serve")

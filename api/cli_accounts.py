@@ -6,9 +6,11 @@ Commands act as `cli:<OS user>` in the audit trail. No account exists until one 
 from __future__ import annotations
 
 import getpass
+import sys
 from datetime import UTC, datetime
 from typing import Annotated
 
+import pydantic
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -57,33 +59,51 @@ def add(
     ] = False,
 ) -> None:
     """新增用户 / Add a user. Prints a one-time password unless --password is given."""
-    password = None
-    if password_prompt:
-        password = typer.prompt("密码 Password", hide_input=True, confirmation_prompt=True)
+    password = _read_password() if password_prompt else None
     codes = [canonical_code(code) for code in area]
     with _store() as store:
-        account = store.run(
-            lambda uow: accounts.add_user(
-                uow,
-                username=username,
-                display_name=name or username,
-                roles=role,
-                area_codes=codes,
-                organisation_id=organisation,
-                password=password,
-                actor=_actor(),
-                now=_now(),
+        try:
+            account = store.run(
+                lambda uow: accounts.add_user(
+                    uow,
+                    username=username,
+                    display_name=name or username,
+                    roles=role,
+                    area_codes=codes,
+                    organisation_id=organisation,
+                    password=password,
+                    actor=_actor(),
+                    now=_now(),
+                )
             )
-        )
+        except pydantic.ValidationError as exc:
+            # A value the User model refuses (e.g. an upper-case name): the argument's fault, not the
+            # configuration's, which is how `main` would otherwise report a ValidationError.
+            fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise typer.BadParameter(fields) from None
     console.print(
         f"已新增 Added [bold]{account.user.username}[/bold]"
         f" ({', '.join(r.value for r in account.user.roles)})"
     )
     if account.one_time_password:
-        console.print(
-            f"一次性密码 One-time password: [bold]{account.one_time_password}[/bold]"
-            " (首次登录须修改 / must be changed)"
+        _show_password(
+            f"一次性密码 One-time password: {account.one_time_password}  (首次登录须修改 / must be changed)"
         )
+
+
+def _read_password() -> str:
+    """Typed twice at a terminal; otherwise the first line of standard input (for scripts)."""
+    if sys.stdin.isatty():
+        return str(typer.prompt("密码 Password", hide_input=True, confirmation_prompt=True))
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise typer.BadParameter("standard input held no password", param_hint="--password")
+    return password
+
+
+def _show_password(line: str) -> None:
+    """A line with a password, never wrapped or cut (it must be copied whole)."""
+    console.print(line, soft_wrap=True, markup=False, highlight=False)
 
 
 @users.command("disable")
@@ -107,7 +127,9 @@ def reset_password(username: str) -> None:
     """重置为一次性密码 / Set a new one-time password (printed once) and end the user's sessions."""
     with _store() as store:
         password = store.run(lambda uow: accounts.reset_password(uow, username, actor=_actor(), now=_now()))
-    console.print(f"{username} 的一次性密码 one-time password: [bold]{password}[/bold]")
+    _show_password(
+        f"{username} 的一次性密码 one-time password: {password}  (首次登录须修改 / must be changed)"
+    )
 
 
 @users.command("list")

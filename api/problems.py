@@ -42,6 +42,7 @@ class Problem(BaseModel):
 
 
 _DESCRIPTIONS = {
+    400: "请求体无法解析 / the request body could not be decoded",
     401: "未登录或令牌无效 / not signed in, or the token is invalid, expired or revoked",
     403: "角色无权执行 / your role may not do this",
     404: "不存在或不在您的范围内 / not found or outside your scope",

@@ -62,7 +62,13 @@ class TokenCodec:
                 algorithms=[ALGORITHM],
                 audience=AUDIENCE,
                 issuer=ISSUER,
-                options={"require": ["exp", "iat", "sub", "sid"], "verify_exp": False},
+                # Time claims are checked against the app's clock below, never the OS clock.
+                options={
+                    "require": ["exp", "iat", "sub", "sid"],
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                },
             )
         except jwt.PyJWTError as exc:
             raise NotAuthenticated("令牌无效 / invalid access token") from exc
@@ -85,7 +91,11 @@ def signing_key(settings: Settings) -> str:
     path = Path(settings.store).expanduser().with_suffix(".key")
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process starting on the same store made it first: use theirs
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
     return path.read_text().strip()

@@ -11,10 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Caller, CurrentPolicy, Services, caller_allowing_password_change
 from api.problems import responses
+from api.routes import UNREADABLE_BODY
 from graph.model import User
 from graph.model.enums import Role
 from graph.store import UnitOfWork
-from referral.access.errors import NotAuthenticated
+from referral.access.errors import NotAuthenticated, WrongCurrentPassword
 from referral.accounts import service as accounts
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth 登录"], responses=responses(401, 422, 503))
@@ -97,14 +98,16 @@ def _sign_in(svc: Services, username: str, password: str, address: str) -> Token
     return _pair(svc, issued)
 
 
-@router.post("/login", responses=responses(429), summary="登录 / sign in (JSON)")
+@router.post("/login", responses={**responses(429), **UNREADABLE_BODY}, summary="登录 / sign in (JSON)")
 def login(body: LoginRequest, request: Request, svc: Services) -> TokenPair:
     """Exchange a user name and password for a short-lived access token and a refresh token."""
     return _sign_in(svc, body.username, body.password, _client(request))
 
 
 @router.post(
-    "/token", responses=responses(429), summary="登录 / sign in (OAuth2 password form, for the API docs)"
+    "/token",
+    responses={**responses(429), **UNREADABLE_BODY},
+    summary="登录 / sign in (OAuth2 password form, for the API docs)",
 )
 def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, svc: Services
@@ -112,15 +115,26 @@ def token(
     return _sign_in(svc, form.username, form.password, _client(request))
 
 
-@router.post("/refresh", summary="刷新令牌 / new access token from a refresh token")
+@router.post(
+    "/refresh", responses=UNREADABLE_BODY, summary="刷新令牌 / new access token from a refresh token"
+)
 def refresh(body: RefreshRequest, svc: Services) -> TokenPair:
     """Rotate the refresh token: the old one stops working; using it again ends the session."""
     now = svc.clock()
     lifetime = timedelta(days=svc.settings.session_days)
-    issued = svc.store.run(
-        lambda uow: accounts.refresh_session(uow, body.refresh_token, now=now, lifetime=lifetime)
-    )
-    return _pair(svc, issued)
+
+    def rotate(uow: UnitOfWork) -> accounts.IssuedSession | NotAuthenticated:
+        try:
+            return accounts.refresh_session(uow, body.refresh_token, now=now, lifetime=lifetime)
+        except NotAuthenticated as refused:
+            # Returned, not raised, so the transaction commits what the refusal wrote (a replayed
+            # token revokes its session) instead of rolling it back.
+            return refused
+
+    outcome = svc.store.run(rotate)
+    if isinstance(outcome, NotAuthenticated):
+        raise outcome
+    return _pair(svc, outcome)
 
 
 @router.post("/logout", status_code=204, summary="退出 / sign out (revokes the session)")
@@ -132,12 +146,20 @@ def logout(caller: Annotated[Caller, Depends(caller_allowing_password_change)], 
     return Response(status_code=204)
 
 
-@router.post("/password", status_code=204, responses=responses(409), summary="修改密码 / change my password")
+@router.post(
+    "/password",
+    status_code=204,
+    responses={**responses(409), **UNREADABLE_BODY},
+    summary="修改密码 / change my password",
+)
 def change_password(
     body: PasswordChange, caller: Annotated[Caller, Depends(caller_allowing_password_change)], svc: Services
 ) -> Response:
     """Needs the current password. Other sessions of the user end; this one goes on."""
     now = svc.clock()
+    # Wrong current passwords count against the account like failed sign-ins (a stolen token
+    # must not allow guessing the password).
+    svc.limiter.check(caller.principal.username, "password-change", now)
 
     def change(uow: UnitOfWork) -> None:
         accounts.change_password(
@@ -149,7 +171,11 @@ def change_password(
             keep_session=caller.claims.session_id,
         )
 
-    svc.store.run(change)
+    try:
+        svc.store.run(change)
+    except WrongCurrentPassword:
+        svc.limiter.failed(caller.principal.username, "password-change", now)
+        raise
     return Response(status_code=204)
 
 

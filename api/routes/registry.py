@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from api.deps import CurrentPolicy, Services, get_policy
 from api.problems import responses
+from api.routes import UNREADABLE_BODY
 from graph.model.enums import TargetGroup
 from referral.access.errors import PreconditionRequired
 from referral.registry import service as registry
@@ -37,17 +39,33 @@ def _etag(version: int) -> str:
     return f'"{version}"'
 
 
+_VERSION_TAG = re.compile(r'\s*(?:W/)?"?([0-9]{1,9})"?\s*', re.ASCII)
+# If-Match is read by hand rather than declared with `Header`: a missing or malformed one is 428
+# (not FastAPI's 422), and the document still states that the operation needs it.
+IF_MATCH: dict[str, Any] = {
+    "parameters": [
+        {
+            "name": "If-Match",
+            "in": "header",
+            "required": True,
+            "description": 'the ETag of the version read, e.g. "3" (428 when missing or malformed)',
+            "schema": {"type": "string", "pattern": r'^(W/)?"[0-9]{1,9}"$', "maxLength": 14},
+        }
+    ]
+}
+
+
 def _expected_version(if_match: str | None) -> int:
     if if_match is None:
         raise PreconditionRequired(
             "请带上 If-Match 版本号 / send If-Match with the version you read (the ETag)", field="If-Match"
         )
-    text = if_match.strip().removeprefix("W/").strip('"')
-    if not text.isdigit() or len(text) > 9:
-        raise PreconditionRequired(
-            f"If-Match 无效 / If-Match {if_match!r} is not a version", field="If-Match"
-        )
-    return int(text)
+    # ASCII digits only: str.isdigit() also accepts e.g. "²", which int() then refuses (a 500).
+    match = _VERSION_TAG.fullmatch(if_match)
+    if match is None:
+        shown = if_match if len(if_match) <= 40 else if_match[:40] + "…"
+        raise PreconditionRequired(f"If-Match 无效 / If-Match {shown!r} is not a version", field="If-Match")
+    return int(match.group(1))
 
 
 @router.get("/areas", summary="区域树 / the area tree within my scope")
@@ -97,18 +115,21 @@ def household(
 
 
 @router.patch(
-    "/households/{household_id}", responses=responses(404, 409, 428), summary="修改家庭 / update a household"
+    "/households/{household_id}",
+    responses={**responses(404, 409, 428), **UNREADABLE_BODY},
+    summary="修改家庭 / update a household",
+    openapi_extra=IF_MATCH,
 )
 def update_household(
     household_id: ObjectId,
     body: HouseholdUpdate,
     policy: CurrentPolicy,
     svc: Services,
+    request: Request,
     response: Response,
-    if_match: Annotated[str | None, Header(max_length=40)] = None,
 ) -> HouseholdDetail:
     """Needs If-Match with the version read; 409 when someone else changed it since."""
-    expected = _expected_version(if_match)
+    expected = _expected_version(request.headers.get("if-match"))
     detail = svc.store.run(lambda uow: registry.update_household(uow, policy, household_id, expected, body))
     response.headers["ETag"] = _etag(detail.version)
     return detail
@@ -117,7 +138,7 @@ def update_household(
 @router.post(
     "/households/{household_id}/consents",
     status_code=201,
-    responses=responses(404, 409),
+    responses={**responses(404, 409), **UNREADABLE_BODY},
     summary="登记授权 / record a household's consent",
 )
 def record_consent(
@@ -128,7 +149,7 @@ def record_consent(
 
 @router.post(
     "/households/{household_id}/consents/{consent_id}/revoke",
-    responses=NOT_FOUND,
+    responses={**NOT_FOUND, **UNREADABLE_BODY},
     summary="撤回授权 / revoke a consent",
 )
 def revoke_consent(

@@ -25,6 +25,12 @@ class PasswordChangeRequired(Forbidden):
     title = "Password change required"
 
 
+class WrongCurrentPassword(Forbidden):
+    """A password change gave the wrong current password (the session itself is fine: not 401)."""
+
+    title = "Wrong current password"
+
+
 class TooManyAttempts(ZhulianError):
     """Too many failed sign-ins for this account or from this address; try again later."""
 

@@ -103,6 +103,8 @@ ROLE_PII: dict[Role, frozenset[PiiScope]] = {
     Role.ADMIN: frozenset(),
 }
 
+_HOUSEHOLD_NOT_FOUND = "户不存在或不在您的范围内 / household not found or outside your scope"
+
 # Hop statuses in which a task still ties its assignee to the household.
 _LIVE_HOP_STATUSES = frozenset(HopStatus) - {
     HopStatus.CANCELLED,
@@ -239,12 +241,9 @@ class Policy:
         self.require(action)
         household = uow.get(Household, household_id)
         access = None if household is None else self.household_access(uow, household)
+        # The same answer whether it is missing or out of scope, and without echoing the id.
         if household is None or access is None:
-            raise NodeNotFound(
-                f"户 {household_id} 不存在 / household {household_id} not found", key=household_id
-            )
+            raise NodeNotFound(_HOUSEHOLD_NOT_FOUND)
         if action is not Action.READ_HOUSEHOLD and access.via != "area":
-            raise NodeNotFound(
-                f"户 {household_id} 不存在 / household {household_id} not found", key=household_id
-            )
+            raise NodeNotFound(_HOUSEHOLD_NOT_FOUND)
         return household, access

@@ -17,7 +17,7 @@ class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     username: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{2,63}$")
-    display_name: str = Field(min_length=1, max_length=100)
+    display_name: str = Field(min_length=1, max_length=100, pattern=r"\S")
     roles: list[Role] = Field(min_length=1, max_length=8)
     area_codes: list[DivisionCode] = Field(min_length=1, max_length=200)
     organisation_id: str | None = Field(default=None, min_length=1, max_length=64)

@@ -20,7 +20,7 @@ from graph.errors import ConstraintViolation, NodeNotFound
 from graph.model import Area, BoundTo, Organisation, Session, User, WorksFor, new_id
 from graph.model.enums import OrganisationKind, Role
 from graph.store import UnitOfWork, where
-from referral.access.errors import NotAuthenticated
+from referral.access.errors import NotAuthenticated, WrongCurrentPassword
 from referral.audit import service as audit
 
 MIN_PASSWORD_LENGTH = 10
@@ -43,17 +43,15 @@ def one_time_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-def check_password_rules(password: str, username: str) -> None:
-    """Reject passwords that are too short or are the user name."""
+def check_password_rules(password: str, username: str, *, field: str = "password") -> None:
+    """Reject passwords that are too short or contain the user name; `field` names the input."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ConstraintViolation(
             f"密码至少 {MIN_PASSWORD_LENGTH} 位 / password needs {MIN_PASSWORD_LENGTH}+ characters",
-            field="password",
+            field=field,
         )
     if username.lower() in password.lower():
-        raise ConstraintViolation(
-            "密码不能包含用户名 / password must not contain the user name", field="password"
-        )
+        raise ConstraintViolation("密码不能包含用户名 / password must not contain the user name", field=field)
 
 
 def _token_hash(token: str) -> str:
@@ -236,9 +234,11 @@ def change_password(
 ) -> User:
     """The user's own change: needs the current password; their other sessions end."""
     user = uow.get(User, user_id)
-    if user is None or user.disabled or not _verify(current, user.password_hash):
-        raise NotAuthenticated("当前密码错误 / the current password is wrong")
-    check_password_rules(new, user.username)
+    if user is None or user.disabled:
+        raise NotAuthenticated("账号已停用 / the account is disabled")
+    if not _verify(current, user.password_hash):
+        raise WrongCurrentPassword("当前密码错误 / the current password is wrong", field="current_password")
+    check_password_rules(new, user.username, field="new_password")
     if secrets.compare_digest(current, new):
         raise ConstraintViolation(
             "新密码不能与旧密码相同 / choose a different password", field="new_password"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from graph.model.base import Fen
 from graph.model.enums import (
@@ -23,7 +23,11 @@ from graph.model.enums import (
     TargetGroup,
     Urgency,
 )
-from graph.model.identity import GridCode
+
+# A grid code (`GridCode`): a village code and a grid number, neither all zeros. As a pattern, so
+# the API document states it; every code it admits is a valid grid code.
+_NONZERO3 = "(?:[0-9]{2}[1-9]|[0-9][1-9][0-9]|[1-9][0-9]{2})"
+_GRID_CODE = rf"^[1-9][0-9]{{8}}{_NONZERO3}{_NONZERO3}$"
 
 Limit = Annotated[int, Field(ge=1, le=200, description="page size")]
 Offset = Annotated[int, Field(ge=0, le=1_000_000, description="rows to skip")]
@@ -162,7 +166,7 @@ class HouseholdUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     address: str | None = Field(default=None, max_length=500)
-    grid_code: GridCode | None = None
+    grid_code: Annotated[str, StringConstraints(pattern=_GRID_CODE)] | None = None  # a GridCode
     urban: bool | None = None
     housing_safe: bool | None = None
     drinking_water_safe: bool | None = None
@@ -189,7 +193,7 @@ class ConsentCreate(BaseModel):
 
     organisation_id: str = Field(min_length=1, max_length=64)
     scopes: list[PiiScope] = Field(min_length=1)
-    purpose: str = Field(min_length=1, max_length=500)
+    purpose: str = Field(min_length=1, max_length=500, pattern=r"\S")  # not blank: the node strips it
     given_by_person_id: str | None = Field(default=None, min_length=1, max_length=64)
     valid_until: date | None = None
 
@@ -197,7 +201,7 @@ class ConsentCreate(BaseModel):
 class ConsentRevoke(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=500)
+    reason: str = Field(min_length=1, max_length=500, pattern=r"\S")
 
 
 class AreaFigures(View):

@@ -341,7 +341,7 @@ def update_household(
             {**before, **update, "version": household.version + 1, "updated_at": policy.now}
         )
     except ValidationError as exc:
-        raise InvalidInput.from_validation(exc, prefix="body") from None
+        raise _invalid_update(exc, update) from None
     if not uow.update_if(updated, {"version": household.version}):
         raise StaleVersion(
             f"户 {household_id} 已被他人修改 / household changed while saving; reload and try again"
@@ -358,7 +358,23 @@ def update_household(
         at=policy.now,
         changes={**changed, "version": [household.version, updated.version]},
     )
-    return _detail(uow, policy, updated, access)
+    detail = _detail(uow, policy, updated, access)
+    _log_pii_read(uow, policy, household_id, access.pii)  # the answer shows the household like a read
+    return detail
+
+
+def _invalid_update(exc: ValidationError, update: dict[str, Any]) -> InvalidInput:
+    """The update's errors named by field, echoing only values the caller sent (never stored data)."""
+    errors: list[dict[str, object]] = []
+    for error in exc.errors():
+        loc = [str(part) for part in error.get("loc", ())]
+        # A rule across fields (a model validator) has no location: name the fields that changed.
+        for name in loc[:1] or sorted(update):
+            errors.append(
+                {"field": f"body:{name}", "value": update.get(name), "message": error.get("msg", "")}
+            )
+    fields = ", ".join(str(e["field"]) for e in errors)
+    return InvalidInput(f"输入无效 / invalid values in: {fields}", errors)
 
 
 def record_consent(uow: UnitOfWork, policy: Policy, household_id: str, body: ConsentCreate) -> ConsentView:

@@ -10,18 +10,22 @@ households each role may and may not see:
 
 from __future__ import annotations
 
+import dataclasses
+import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
-from graph.model import Household, Organisation, Referral, ReferralHop
+from graph.model import Household, Organisation, Referral, ReferralHop, new_id
 from graph.model.enums import HopStatus, OrganisationKind, Role
 from graph.model.identity import parent_code
 from graph.sqlite.store import SqliteStore
@@ -204,3 +208,90 @@ def headers(client: TestClient, world: World) -> Callable[[str], dict[str, str]]
         return cache[username]
 
     return get
+
+
+def copy_world(template: World, path: Path) -> World:
+    """A private copy of a built world's store (the SQLite backup API), with its own clock."""
+    source = sqlite3.connect(template.path)
+    target = sqlite3.connect(path)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+    store = SqliteStore(path)
+    scenario = dataclasses.replace(template.scenario, users=dict(template.scenario.users))
+    return World(store, scenario, Clock(template.clock.now), path)
+
+
+@pytest.fixture(scope="session")
+def world_template(tmp_path_factory: pytest.TempPathFactory) -> World:
+    """One world built per test session, for modules that want a fresh copy without the build cost.
+
+    A module opts in by overriding `world` with `copy_world(world_template, ...)`; the template's own
+    store stays closed so nothing writes to it.
+    """
+    built = build_world(tmp_path_factory.mktemp("template") / "zhulian.db")
+    built.store.close()
+    return built
+
+
+@pytest.fixture(scope="module")
+def copied_world(world_template: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """A module's own copy of the session's world (override `world` with it to skip the build)."""
+    copied = copy_world(world_template, tmp_path_factory.mktemp("api") / "zhulian.db")
+    try:
+        yield copied
+    finally:
+        copied.store.close()
+
+
+@pytest.fixture
+def new_user(world: World) -> Callable[..., str]:
+    """Add a throwaway user (for tests that disable, reset or lock out an account); returns its name.
+
+    Keyword arguments: `role` (village worker), `area` (the scenario's village), `password`
+    (PASSWORD; None for a one-time password).
+    """
+
+    def add(
+        *, role: Role = Role.VILLAGE_WORKER, area: str | None = None, password: str | None = PASSWORD
+    ) -> str:
+        username = f"tmp.{new_id().lower()}"
+        world.store.run(
+            lambda uow: accounts.add_user(
+                uow,
+                username=username,
+                display_name=username,
+                roles=[role],
+                area_codes=[area or world.scenario.village],
+                organisation_id=None,
+                password=password,
+                actor="test:setup",
+                now=world.clock.now,
+            )
+        )
+        return username
+
+    return add
+
+
+@pytest.fixture
+def clock(world: World) -> Iterator[Clock]:
+    """The world's clock, put back where it was after the test (tokens of other tests stay valid)."""
+    start = world.clock.now
+    try:
+        yield world.clock
+    finally:
+        world.clock.now = start
+
+
+def api_routes(app: FastAPI) -> list[Any]:
+    """The app's effective API routes (included routers flattened, their dependencies merged in).
+
+    Each item has `methods`, `path` and `dependant`; FastAPI >= 0.16x keeps included routers as
+    one entry in `app.routes`, so walking `app.routes` alone would miss them.
+    """
+    return [
+        context for context in iter_route_contexts(app.routes) if isinstance(context.original_route, APIRoute)
+    ]
