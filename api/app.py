@@ -14,7 +14,7 @@ from starlette.routing import Match
 from api import problems
 from api.deps import AppServices, Services
 from api.ratelimit import LoginLimiter
-from api.routes import admin, auth, registry
+from api.routes import admin, auth, matching, referrals, registry, tracking
 from api.settings import Settings
 from api.tokens import TokenCodec, signing_key
 from graph.errors import StoreError
@@ -101,7 +101,14 @@ def create_app(
             return Readiness(status="unavailable", store=svc.store.describe())
         return Readiness(status="ready", store=svc.store.describe())
 
-    for router in (auth.router, registry.router, admin.router):
+    for router in (
+        auth.router,
+        registry.router,
+        admin.router,
+        referrals.router,
+        matching.router,
+        tracking.router,
+    ):
         app.include_router(router)
 
     @app.middleware("http")

@@ -17,6 +17,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from api.cli_accounts import audit_app, users
+from api.cli_matching import register as register_matching_commands
+from api.cli_referrals import register as register_referral_commands
 from api.settings import Settings
 from graph.errors import ZhulianError
 from graph.factory import open_store
@@ -31,6 +33,8 @@ app = typer.Typer(
 console = Console()
 app.add_typer(users, name="user")
 app.add_typer(audit_app, name="audit")
+register_referral_commands(app)
+register_matching_commands(app)
 
 
 def _open(*, create: bool = False) -> GraphStore:

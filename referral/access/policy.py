@@ -33,12 +33,29 @@ class Action(enum.StrEnum):
     MANAGE_USERS = "manage_users"
     VERIFY_AUDIT = "verify_audit"
     READ_AUDIT = "read_audit"
+    # The referral workflow (issue 5, decision 0007).
+    REPORT_NEED = "report_need"  # record a need from a visit, an application, a push or a warning
+    MATCH = "match"  # candidate resources for a need, batch matching, the one-household plan
+    DISPATCH = "dispatch"  # start a referral (派单) and cancel it
+    ROUTE_TASK = (
+        "route_task"  # act on a task addressed to an alliance body: receive, accept, reject, assign, offer
+    )
+    WORK_TASK = (
+        "work_task"  # act on a task assigned to one's organisation or body: start, hold, fail, complete
+    )
+    CLAIM_TASK = "claim_task"  # claim a task from the open pool
+    VERIFY = "verify"  # verify and close a referral, or reopen it; record the effect evaluation
+    READ_TASKS = "read_tasks"  # queues, open tasks, notifications
+    READ_TRACE = "read_trace"  # a household's or a need's assistance chain
+    RUN_ESCALATION = "run_escalation"  # run the deadline check by hand
 
 
 _AREA_STAFF = frozenset(
     {Role.COUNTY_COORDINATOR, Role.TOWNSHIP_OFFICER, Role.VILLAGE_WORKER, Role.SOCIAL_WORKER}
 )
 _CASE_PARTNERS = frozenset({Role.PROVIDER, Role.DEPARTMENT_LIAISON})
+_CASE_WORK = frozenset({Action.READ_TASKS, Action.READ_TRACE})
+_FRONT_LINE = frozenset({Action.REPORT_NEED, Action.WORK_TASK})
 
 # What each role may do at all.
 PERMISSIONS: dict[Role, frozenset[Action]] = {
@@ -50,7 +67,14 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.WRITE_HOUSEHOLD,
             Action.RECORD_CONSENT,
             Action.READ_FIGURES,
+            Action.MATCH,
+            Action.DISPATCH,
+            Action.ROUTE_TASK,
+            Action.VERIFY,
+            Action.RUN_ESCALATION,
         }
+        | _CASE_WORK
+        | _FRONT_LINE
     ),
     Role.TOWNSHIP_OFFICER: frozenset(
         {
@@ -60,7 +84,13 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.WRITE_HOUSEHOLD,
             Action.RECORD_CONSENT,
             Action.READ_FIGURES,
+            Action.MATCH,
+            Action.DISPATCH,
+            Action.ROUTE_TASK,
+            Action.VERIFY,
         }
+        | _CASE_WORK
+        | _FRONT_LINE
     ),
     Role.VILLAGE_WORKER: frozenset(
         {
@@ -70,7 +100,10 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.WRITE_HOUSEHOLD,
             Action.RECORD_CONSENT,
             Action.READ_FIGURES,
+            Action.ROUTE_TASK,
         }
+        | _CASE_WORK
+        | _FRONT_LINE
     ),
     Role.SOCIAL_WORKER: frozenset(
         {
@@ -79,12 +112,27 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.READ_HOUSEHOLD,
             Action.WRITE_HOUSEHOLD,
             Action.RECORD_CONSENT,
+            Action.MATCH,
+        }
+        | _CASE_WORK
+        | _FRONT_LINE
+    ),
+    Role.DEPARTMENT_LIAISON: frozenset(
+        {Action.READ_AREAS, Action.READ_HOUSEHOLD, Action.REPORT_NEED, Action.WORK_TASK} | _CASE_WORK
+    ),
+    Role.PROVIDER: frozenset(
+        {Action.READ_AREAS, Action.READ_HOUSEHOLD, Action.WORK_TASK, Action.CLAIM_TASK} | _CASE_WORK
+    ),
+    Role.AUDITOR: frozenset({Action.READ_AREAS, Action.READ_FIGURES, Action.VERIFY_AUDIT}),
+    Role.ADMIN: frozenset(
+        {
+            Action.READ_AREAS,
+            Action.MANAGE_USERS,
+            Action.VERIFY_AUDIT,
+            Action.READ_AUDIT,
+            Action.RUN_ESCALATION,
         }
     ),
-    Role.DEPARTMENT_LIAISON: frozenset({Action.READ_AREAS, Action.READ_HOUSEHOLD}),
-    Role.PROVIDER: frozenset({Action.READ_AREAS, Action.READ_HOUSEHOLD}),
-    Role.AUDITOR: frozenset({Action.READ_AREAS, Action.READ_FIGURES, Action.VERIFY_AUDIT}),
-    Role.ADMIN: frozenset({Action.READ_AREAS, Action.MANAGE_USERS, Action.VERIFY_AUDIT, Action.READ_AUDIT}),
 }
 
 _ALL_PII = frozenset(PiiScope)
@@ -212,13 +260,13 @@ class Policy:
         """How the caller may see this household, or None when it is outside their scope."""
         roles = self.principal.roles
         if roles & _AREA_STAFF and self.covers_area(household.village_code):
-            return HouseholdAccess("area", self.area_pii() | self._consented(uow, household.id))
+            return HouseholdAccess("area", self.area_pii() | self.consented(uow, household.id))
         if self._assigned_households(uow, [household.id]):
             pii = frozenset().union(*(ROLE_PII[r] for r in roles & _CASE_PARTNERS))
-            return HouseholdAccess("assignment", pii | self._consented(uow, household.id))
+            return HouseholdAccess("assignment", pii | self.consented(uow, household.id))
         return None
 
-    def _consented(self, uow: UnitOfWork, household_id: str) -> frozenset[PiiScope]:
+    def consented(self, uow: UnitOfWork, household_id: str) -> frozenset[PiiScope]:
         """Private data the household's active consents open to the caller's organisation."""
         org = self.principal.organisation_id
         if org is None:

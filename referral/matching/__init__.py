@@ -1,0 +1,1 @@
+"""Matching needs to resources, explained; batch assignment; the one-household plan (一户一策)."""

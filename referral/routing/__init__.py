@@ -1,0 +1,1 @@
+"""Routing through the three-level alliance: needs, referrals, hops as tasks, claims, deadlines, escalation."""
