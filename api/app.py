@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from fastapi import FastAPI, Request, Response
 from fastapi.routing import iter_route_contexts
@@ -22,6 +25,7 @@ from graph.factory import open_store
 from graph.store import GraphStore
 
 API_VERSION = "1"
+log = logging.getLogger("zhulian.api")
 
 
 def _utc_now() -> datetime:
@@ -67,9 +71,18 @@ def create_app(
         owned = store is None
         active = store if store is not None else open_configured_store(settings)
         app.state.services = AppServices(active, settings, tokens, limiter, clock)
+        scheduler = None
+        if settings.escalation_interval_minutes > 0:
+            scheduler = asyncio.create_task(
+                _escalate_every(active, clock, settings.escalation_interval_minutes)
+            )
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.cancel()
+                with suppress(asyncio.CancelledError):
+                    await scheduler
             if owned:
                 active.close()
 
@@ -124,6 +137,21 @@ def create_app(
         return response
 
     return app
+
+
+async def _escalate_every(store: GraphStore, clock: Callable[[], datetime], minutes: int) -> None:
+    """Run the deadline check every `minutes` (in a worker thread, so requests go on meanwhile)."""
+    from referral.routing.escalation import escalate
+
+    while True:
+        await asyncio.sleep(minutes * 60)
+        now = clock()
+        try:
+            report = await asyncio.to_thread(store.run, partial(escalate, now=now))
+            if report.actions:
+                log.info("escalation at %s: %d actions", now.isoformat(), len(report.actions))
+        except Exception:  # the schedule must survive a failed run; the next one tries again
+            log.exception("escalation run failed")
 
 
 def _methods_at(app: FastAPI, request: Request) -> list[str]:

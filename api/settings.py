@@ -34,5 +34,7 @@ class Settings(BaseSettings):
     login_failures_per_account: int = Field(default=5, ge=1)
     login_failures_per_address: int = Field(default=20, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)
+    # Minutes between runs of the deadline check (escalation) in the server; 0 turns it off.
+    escalation_interval_minutes: int = Field(default=5, ge=0, le=24 * 60)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

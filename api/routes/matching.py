@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from typing import Annotated
 
-from api.deps import get_policy
+from fastapi import APIRouter, Depends, Path, Query
+
+from api.deps import CurrentPolicy, Services, get_policy
 from api.problems import responses
+from api.routes import UNREADABLE_BODY
+from referral.matching import plan as plans
+from referral.matching import service as matching
+from referral.matching.models import BatchProposal, BatchRequest, CandidateList, PlanView
 
 router = APIRouter(
     prefix="/api/v1",
@@ -13,3 +19,51 @@ router = APIRouter(
     dependencies=[Depends(get_policy)],
     responses=responses(401, 403, 422, 503),
 )
+
+ObjectId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_-]+$")]
+NOT_FOUND = responses(404)
+
+
+@router.get(
+    "/needs/{need_id}/candidates",
+    responses=NOT_FOUND,
+    summary="需求的候选资源 / ranked candidate resources for a need, and why others are excluded",
+)
+def need_candidates(
+    need_id: ObjectId,
+    policy: CurrentPolicy,
+    svc: Services,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> CandidateList:
+    """Eligible resources with score parts; excluded resources of the need's type with reason codes."""
+    # A write transaction: showing details derived from members' data appends an audit entry.
+    return svc.store.run(lambda uow: matching.candidates(uow, policy, need_id, limit))
+
+
+@router.post(
+    "/matching/batch",
+    responses={**NOT_FOUND, **UNREADABLE_BODY},
+    summary="区域批量匹配方案 / the optimal assignment of an area's open needs (a proposal)",
+)
+def batch_matching(body: BatchRequest, policy: CurrentPolicy, svc: Services) -> BatchProposal:
+    """Min-cost flow over the area's open needs and eligible resources; nothing is dispatched."""
+    return svc.store.run(lambda uow: matching.batch(uow, policy, body.area_code), write=False)
+
+
+@router.get(
+    "/households/{household_id}/plan",
+    responses=NOT_FOUND,
+    summary="一户一策 / the household's plan (regenerated when the household changed)",
+)
+def household_plan(household_id: ObjectId, policy: CurrentPolicy, svc: Services) -> PlanView:
+    return svc.store.run(lambda uow: plans.household_plan(uow, policy, household_id))
+
+
+@router.post(
+    "/households/{household_id}/plan",
+    status_code=201,
+    responses=NOT_FOUND,
+    summary="重新生成一户一策 / regenerate the household's plan now",
+)
+def regenerate_plan(household_id: ObjectId, policy: CurrentPolicy, svc: Services) -> PlanView:
+    return svc.store.run(lambda uow: plans.household_plan(uow, policy, household_id, force=True))

@@ -1,11 +1,22 @@
-"""Routes of the referral workflow: tracking 跟踪 (decision 0007). Every route goes through the policy."""
+"""Routes of the referral workflow: tracking 跟踪 (decision 0007). Every route goes through the policy.
+
+Queues, referral figures and the assistance chain. Queues and traces may show a household's private
+data unmasked, which is audited, so they run in a write transaction (decision 0006).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
 
-from api.deps import get_policy
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import BeforeValidator
+
+from api.deps import CurrentPolicy, Services, get_policy
 from api.problems import responses
+from referral.tracking import figures, queues, trace
+from referral.tracking.models import FiguresBy, QueueKind, QueuePage, ReferralFigures, Trace
 
 router = APIRouter(
     prefix="/api/v1",
@@ -13,3 +24,66 @@ router = APIRouter(
     dependencies=[Depends(get_policy)],
     responses=responses(401, 403, 422, 503),
 )
+
+ObjectId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_-]+$")]
+NOT_FOUND = responses(404)
+DEFAULT_PERIOD = timedelta(days=365)
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+
+
+def _iso_day(value: Any) -> Any:
+    """Only `YYYY-MM-DD`: pydantic's lax date parsing would also take a number as a Unix time."""
+    if isinstance(value, str) and not _ISO_DAY.fullmatch(value):
+        raise ValueError("expected a date as YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+@router.get("/queues/{kind}", summary="任务队列 / my task queue: mine, area, overdue, escalated, done")
+def task_queue(
+    kind: QueueKind,
+    policy: CurrentPolicy,
+    svc: Services,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> QueuePage:
+    """Open tasks sorted by due date (done: completed in the last 7 days, newest first)."""
+    return svc.store.run(lambda uow: queues.queue(uow, policy, kind, limit=limit, offset=offset))
+
+
+@router.get("/figures/referrals", summary="转介绩效 / referral completion and timeliness figures")
+def referral_figures(
+    policy: CurrentPolicy,
+    svc: Services,
+    date_from: Annotated[
+        Day | None, Query(alias="from", description="first day of referral creation (UTC)")
+    ] = None,
+    date_to: Annotated[Day | None, Query(alias="to", description="day after the last one (UTC)")] = None,
+    by: FiguresBy = FiguresBy.AREA,
+) -> ReferralFigures:
+    """Referrals created in [from, to) (default: the year up to today), grouped by `by`.
+
+    `to` on or before `from` is an empty period: every count is zero.
+    """
+    end = _midnight(date_to) if date_to else _midnight(policy.now.date()) + timedelta(days=1)
+    start = _midnight(date_from) if date_from else end - DEFAULT_PERIOD
+    return svc.store.run(lambda uow: figures.referral_figures(uow, policy, start, end, by), write=False)
+
+
+@router.get(
+    "/households/{household_id}/trace", responses=NOT_FOUND, summary="帮扶链 / a household's assistance chain"
+)
+def household_trace(household_id: ObjectId, policy: CurrentPolicy, svc: Services) -> Trace:
+    """Needs, matches, referrals, hops, status changes, deliveries and outcomes: timeline and graph."""
+    return svc.store.run(lambda uow: trace.household_trace(uow, policy, household_id))
+
+
+@router.get("/needs/{need_id}/trace", responses=NOT_FOUND, summary="需求链 / one need's assistance chain")
+def need_trace(need_id: ObjectId, policy: CurrentPolicy, svc: Services) -> Trace:
+    return svc.store.run(lambda uow: trace.need_trace(uow, policy, need_id))

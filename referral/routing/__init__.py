@@ -1,1 +1,1 @@
-"""Routing through the three-level alliance: needs, referrals, hops as tasks, claims, deadlines, escalation."""
+"""Routing through the three-level alliance: needs, referrals, hops as tasks, claims, escalation."""

@@ -1,0 +1,198 @@
+"""What tracking reads out: task queues, referral figures and a household's assistance chain.
+
+Views carry household ids and area names, never a person's name unless the caller may see it
+unmasked (then `head_name` is set, else it is null and named in `masked`).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from graph.model.enums import AllianceLevel, HopReason, HopStatus, NeedType, Urgency
+
+
+class View(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class QueueKind(enum.StrEnum):
+    """Which task list: mine (assigned to me), area, overdue, escalated to my level, done (7 days)."""
+
+    MINE = "mine"
+    AREA = "area"
+    OVERDUE = "overdue"
+    ESCALATED = "escalated"
+    DONE = "done"
+
+
+class FiguresBy(enum.StrEnum):
+    """How referral figures are grouped."""
+
+    AREA = "area"
+    LEVEL = "level"
+    PROVIDER = "provider"
+    NEED_TYPE = "need_type"
+
+
+class QueueItem(View):
+    """One task (hop) in a queue."""
+
+    hop_id: str
+    referral_id: str
+    seq: int
+    status: HopStatus
+    status_zh: str
+    need_id: str
+    need_type: NeedType
+    need_type_zh: str
+    urgency: Urgency
+    household_id: str
+    head_name: str | None = None
+    village_code: str
+    village_name: str | None = None
+    assignee_id: str | None = None
+    assignee_label: str | None = None
+    assignee_name: str | None = None
+    pool_area_code: str | None = None
+    due_at: datetime | None = None
+    accept_due_at: datetime | None = None
+    overdue: bool
+    late_hours: float | None = None
+    escalation_level: AllianceLevel | None = None
+    escalated_at: datetime | None = None
+    completed_at: datetime | None = None
+    masked: list[str]
+
+
+class QueuePage(View):
+    kind: QueueKind
+    total: int
+    limit: int
+    offset: int
+    now: datetime
+    items: list[QueueItem]
+
+
+class FiguresRow(View):
+    """Referral figures of one group (or of everything, the total row).
+
+    completion_rate = completed / (referrals - cancelled); on_time_rate = hops completed on or before
+    their due_at (a hop without a deadline counts as on time) / hops completed; hours run from a hop's
+    requested_at (or created_at when it was never requested, e.g. offered to the pool) to completed_at.
+    """
+
+    key: str
+    label: str
+    referrals: int = 0
+    cancelled: int = 0
+    completed: int = 0
+    completion_rate: float | None = None
+    hops: int = 0
+    hops_completed: int = 0
+    hops_on_time: int = 0
+    on_time_rate: float | None = None
+    median_hours: float | None = None
+    p90_hours: float | None = None
+    overdue: int = 0
+    rejected: dict[str, int]
+    failed: dict[str, int]
+    returned: dict[str, int]
+    unmet: dict[str, int]
+
+
+class ReferralFigures(View):
+    by: FiguresBy
+    date_from: datetime
+    date_to: datetime
+    now: datetime
+    total: FiguresRow
+    rows: list[FiguresRow]
+
+
+EventKind = Literal[
+    "need_reported",
+    "need_report",
+    "need_status",
+    "referral_created",
+    "referral_status",
+    "hop_status",
+    "hop_escalated",
+    "delivery",
+    "verification",
+    "outcome",
+]
+
+
+class TraceEvent(View):
+    """One step of the chain, in time order."""
+
+    kind: EventKind
+    at: datetime
+    actor: str | None = None
+    subject_label: str
+    subject_id: str
+    from_status: str | None = None
+    to_status: str | None = None
+    reason: str | None = None
+    reason_code: HopReason | None = None
+    summary_zh: str
+    summary_en: str
+    late: bool = False
+
+
+class TraceNode(View):
+    """A node of the chain's graph; `id` is `Label:key`."""
+
+    id: str
+    label: str
+    kind: str | None = None
+    title: str
+    status: str | None = None
+    status_zh: str | None = None
+    seq: int | None = None
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    due_at: datetime | None = None
+    accept_due_at: datetime | None = None
+    overdue: bool = False
+    late_hours: float | None = None
+    escalation_level: AllianceLevel | None = None
+
+
+class TraceEdge(View):
+    """A relationship of the chain's graph; type HOP joins a hop's sender to its assignee."""
+
+    source: str
+    target: str
+    type: str
+    hop_id: str | None = None
+    status: str | None = None
+    at: datetime | None = None
+    overdue: bool = False
+
+
+class TraceGraph(View):
+    nodes: list[TraceNode]
+    edges: list[TraceEdge]
+
+
+class Trace(View):
+    """One household's assistance chain (一户一条帮扶链), or one need's part of it."""
+
+    household_id: str
+    need_id: str | None = None
+    access: Literal["area", "assignment"]
+    head_name: str | None = None
+    village_code: str
+    village_name: str | None = None
+    township_code: str
+    township_name: str | None = None
+    now: datetime
+    timeline: list[TraceEvent]
+    graph: TraceGraph
+    masked: list[str]

@@ -1,0 +1,307 @@
+"""The referral workflow through HTTP on the embedded store: a need from report to verified delivery.
+
+A village worker reports a need, the county dispatches it, the township accepts it and offers it to
+the open pool, one charity claims it (a second one's claim is 409), starts and completes it with a
+delivery, and the township verifies: the referral is completed and the need met, and every step is a
+StatusChange with its actor and time. Also: returns to the sender, reopening, cancelling, withdrawing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from graph.model import AllianceBody, Need, Organisation, StatusChange
+from graph.model.enums import NeedType, OrganisationKind, Role
+from graph.store import UnitOfWork, where
+from referral.access.tasks import organisation_serves
+from referral.accounts import service as accounts
+from tests.api.conftest import PASSWORD, World
+
+API = "/api/v1"
+
+
+def pick_charities(uow: UnitOfWork, village: str) -> list[str]:
+    """Two active charities or social-work organisations serving the village."""
+    orgs = uow.find(Organisation, where(kind__in=[OrganisationKind.CHARITY, OrganisationKind.SOCIAL_WORK]))
+    found = [o.id for o in orgs if organisation_serves(o, village)]
+    assert len(found) >= 2, "the seed has fewer than two charities serving the village"
+    return found[:2]
+
+
+def add_charity_users(world: World) -> list[str]:
+    """Users `charity1` and `charity2` of two charities serving the scenario's village."""
+    orgs = world.store.run(lambda uow: pick_charities(uow, world.scenario.village), write=False)
+
+    def add(uow: UnitOfWork) -> None:
+        for i, org in enumerate(orgs, 1):
+            accounts.add_user(
+                uow,
+                username=f"charity{i}",
+                display_name=f"charity{i}",
+                roles=[Role.PROVIDER],
+                area_codes=[world.scenario.county],
+                organisation_id=org,
+                password=PASSWORD,
+                actor="test:setup",
+                now=world.clock.now,
+            )
+
+    world.store.run(add)
+    return orgs
+
+
+def free_need_type(world: World, household_id: str, taken: set[NeedType] | None = None) -> NeedType:
+    """A need type the household has no open need of (so a report makes a new need)."""
+
+    def find(uow: UnitOfWork) -> NeedType:
+        open_types = {
+            n.type for n in uow.find(Need, where(household_id=household_id, status__in=["open", "referred"]))
+        }
+        return next(t for t in NeedType if t not in open_types and t not in (taken or set()))
+
+    return world.store.run(find, write=False)
+
+
+@pytest.fixture(scope="module")
+def world(copied_world: World) -> World:
+    copied_world.scenario.users["charities"] = Role.PROVIDER  # marker: added once per module
+    add_charity_users(copied_world)
+    return copied_world
+
+
+Call = Callable[..., Any]
+
+
+@pytest.fixture(scope="module")
+def call(client: TestClient, headers: Callable[[str], dict[str, str]]) -> Call:
+    """`call(user, method, path, json=..., expect=200)` -> the JSON body (asserts the status)."""
+
+    def do(user: str, method: str, path: str, *, json: Any = None, expect: int = 200) -> Any:
+        response = client.request(method, API + path, json=json, headers=headers(user))
+        assert response.status_code == expect, (method, path, user, response.text)
+        return response.json()
+
+    return do
+
+
+def report_and_dispatch(world: World, call: Call, *, urgency: str = "urgent") -> tuple[str, dict[str, Any]]:
+    """A new need of the provider's household, dispatched by the county: (need id, referral)."""
+    hh = world.scenario.hh_provider
+    kind = free_need_type(world, hh)
+    need = call(
+        "village",
+        "POST",
+        "/needs",
+        json={
+            "household_id": hh,
+            "type": kind.value,
+            "urgency": urgency,
+            "description": "行动不便，需要照护",
+            "channel": "home_visit",
+        },
+        expect=201,
+    )
+    referral = call("coordinator", "POST", f"/needs/{need['id']}/referrals", json={}, expect=201)
+    return need["id"], referral
+
+
+def test_full_lifecycle_from_report_to_verified_delivery(world: World, call: Call) -> None:
+    hh = world.scenario.hh_provider
+    kind = free_need_type(world, hh)
+    body = {
+        "household_id": hh,
+        "type": kind.value,
+        "urgency": "general",
+        "description": "独居老人，需上门照护",
+    }
+    need = call("village", "POST", "/needs", json=body, expect=201)
+    assert need["status"] == "open" and need["report_count"] == 1
+    again = call("village", "POST", "/needs", json=body | {"urgency": "urgent"}, expect=201)
+    assert again["id"] == need["id"] and again["report_count"] == 2 and again["urgency"] == "urgent"
+
+    referral = call("coordinator", "POST", f"/needs/{need['id']}/referrals", json={}, expect=201)
+    (hop1,) = referral["hops"]
+    assert hop1["status"] == "requested" and hop1["assignee_label"] == "AllianceBody"
+    assert hop1["due_at"] and hop1["accept_due_at"]
+    assert call("village", "GET", f"/needs/{need['id']}")["status"] == "referred"
+
+    call("township", "POST", f"/tasks/{hop1['id']}/receive")
+    call("township", "POST", f"/tasks/{hop1['id']}/accept")
+    offered = call("township", "POST", f"/tasks/{hop1['id']}/offer", json={"note": "请认领"}, expect=201)
+    hop1_done, hop2 = offered["hops"]
+    assert hop1_done["status"] == "completed"
+    assert hop2["status"] == "ready" and hop2["assignee_id"] is None
+    assert hop2["pool_area_code"] == world.scenario.township
+
+    pool = call("charity1", "GET", "/tasks/pool")
+    listed = next(t for t in pool["tasks"] if t["hop"]["id"] == hop2["id"])
+    assert listed["need_description"] is None and listed["access"] == ["pool"]
+    assert listed["household"]["address"] is None and "address" in listed["household"]["masked"]
+    claimed = call("charity1", "POST", f"/tasks/{hop2['id']}/claim")
+    assert claimed["hop"]["status"] == "accepted" and claimed["hop"]["assignee_label"] == "Organisation"
+    lost = call("charity2", "POST", f"/tasks/{hop2['id']}/claim", expect=409)
+    assert "已被" in lost["detail"] and "claimed" in lost["detail"]
+
+    call("charity1", "POST", f"/tasks/{hop2['id']}/start")
+    done = call(
+        "charity1",
+        "POST",
+        f"/tasks/{hop2['id']}/complete",
+        json={
+            "kind": "service",
+            "units": 4,
+            "unit_name": "次",
+            "delivered_on": "2026-11-03",
+            "note": "上门4次",
+        },
+    )
+    assert done["hop"]["status"] == "completed" and len(done["hop"]["deliveries"]) == 1
+    notes = call("township", "GET", "/notifications")["items"]
+    assert {"task_assigned", "verify_requested"} <= {n["kind"] for n in notes}
+
+    closed = call("township", "POST", f"/referrals/{referral['id']}/verify", json={"result": "resolved"})
+    assert closed["status"] == "completed" and closed["verified_by"] == "user:township"
+    assert closed["completed_at"] and closed["outcomes"][0]["result"] == "resolved"
+    assert call("village", "GET", f"/needs/{need['id']}")["status"] == "met"
+
+    trail = call("coordinator", "GET", f"/referrals/{referral['id']}")
+    steps = [[(c["from_status"], c["to_status"], c["by"]) for c in h["changes"]] for h in trail["hops"]]
+    assert steps == [
+        [
+            (None, "requested", "user:coordinator"),
+            ("requested", "received", "user:township"),
+            ("received", "accepted", "user:township"),
+            ("accepted", "in-progress", "user:township"),
+            ("in-progress", "completed", "user:township"),
+        ],
+        [
+            (None, "ready", "user:township"),
+            ("ready", "accepted", "user:charity1"),
+            ("accepted", "in-progress", "user:charity1"),
+            ("in-progress", "completed", "user:charity1"),
+        ],
+    ]
+    assert all(c["at"] for h in trail["hops"] for c in h["changes"])
+    need_changes = world.store.run(
+        lambda uow: [
+            (c.from_status, c.to_status) for c in uow.find(StatusChange, where(subject_id=need["id"]))
+        ],
+        write=False,
+    )
+    assert sorted(need_changes, key=str) == sorted(
+        [(None, "open"), ("open", "referred"), ("referred", "met")], key=str
+    )
+
+
+def test_township_rejects_and_the_need_returns_to_the_county(world: World, call: Call) -> None:
+    need_id, referral = report_and_dispatch(world, call)
+    hop = referral["hops"][0]["id"]
+    bad = call(
+        "township", "POST", f"/tasks/{hop}/reject", json={"reason_code": "nope", "reason": "x"}, expect=422
+    )
+    assert bad["errors"]
+    call(
+        "township", "POST", f"/tasks/{hop}/reject", json={"reason_code": "out_of_area", "reason": "不在本镇"}
+    )
+    assert call("village", "GET", f"/needs/{need_id}")["status"] == "open"
+    assert call("coordinator", "GET", f"/referrals/{referral['id']}")["status"] == "cancelled"
+    kinds = {n["kind"] for n in call("coordinator", "GET", "/notifications")["items"]}
+    assert "task_returned" in kinds
+    again = call("coordinator", "POST", f"/needs/{need_id}/referrals", json={}, expect=201)
+    assert again["id"] != referral["id"]
+
+
+def test_provider_rejects_the_township_routes_again_then_reopens(world: World, call: Call) -> None:
+    _need, referral = report_and_dispatch(world, call)
+    hop1 = referral["hops"][0]["id"]
+    call("township", "POST", f"/tasks/{hop1}/accept")
+    wrong_side = call("charity1", "POST", f"/tasks/{hop1}/accept", expect=404)
+    assert "not found" in wrong_side["detail"]
+    org1 = world.store.run(lambda uow: pick_charities(uow, world.scenario.village), write=False)[0]
+    routed = call("township", "POST", f"/tasks/{hop1}/assign", json={"organisation_id": org1}, expect=201)
+    hop2 = routed["hops"][1]
+    assert hop2["status"] == "requested" and hop2["assignee_id"] == org1
+    # The township may not accept the provider's task for it.
+    assert "接收方" in call("township", "POST", f"/tasks/{hop2['id']}/accept", expect=409)["detail"]
+    call(
+        "charity1",
+        "POST",
+        f"/tasks/{hop2['id']}/reject",
+        json={"reason_code": "no_capacity", "reason": "满员"},
+    )
+    village_body = world.store.run(
+        lambda uow: uow.find(AllianceBody, where(area_code=world.scenario.village))[0].id,
+        write=False,
+    )
+    rerouted = call(
+        "township", "POST", f"/tasks/{hop2['id']}/assign", json={"alliance_body_id": village_body}, expect=201
+    )
+    hop3 = rerouted["hops"][2]
+    assert hop3["seq"] == 3 and hop3["assignee_id"] == village_body
+    for action in ("accept", "start"):
+        call("village", "POST", f"/tasks/{hop3['id']}/{action}")
+    call("village", "POST", f"/tasks/{hop3['id']}/hold", json={"note": "等待家属"})
+    call("village", "POST", f"/tasks/{hop3['id']}/resume")
+    call(
+        "village",
+        "POST",
+        f"/tasks/{hop3['id']}/complete",
+        json={"kind": "cash", "amount_fen": 50000, "delivered_on": "2026-11-02"},
+    )
+    reopened = call(
+        "township",
+        "POST",
+        f"/referrals/{referral['id']}/reopen",
+        json={"reason_code": "incomplete", "reason": "金额不足"},
+    )
+    assert reopened["reopened_count"] == 1 and reopened["hops"][3]["assignee_id"] == village_body
+    assert reopened["hops"][3]["changes"][0]["reason_code"] == "incomplete"
+    verify = call(
+        "township", "POST", f"/referrals/{referral['id']}/verify", json={"result": "partial"}, expect=409
+    )
+    assert "open" in verify["detail"]
+
+
+def test_cancel_withdraw_and_stale_moves(world: World, call: Call) -> None:
+    need_id, referral = report_and_dispatch(world, call)
+    assert call("village", "POST", f"/needs/{need_id}/withdraw", json={"reason": "x"}, expect=409)
+    refused = call(
+        "township", "POST", f"/referrals/{referral['id']}/cancel", json={"reason": "x"}, expect=409
+    )
+    assert "派单方" in refused["detail"]
+    cancelled = call(
+        "coordinator", "POST", f"/referrals/{referral['id']}/cancel", json={"reason": "重复派单"}
+    )
+    assert cancelled["status"] == "cancelled" and cancelled["hops"][0]["status"] == "cancelled"
+    assert call("village", "GET", f"/needs/{need_id}")["status"] == "open"
+    withdrawn = call("village", "POST", f"/needs/{need_id}/withdraw", json={"reason": "家庭已自行解决"})
+    assert withdrawn["status"] == "withdrawn" and withdrawn["closed_at"]
+    hop = referral["hops"][0]["id"]
+    again = call("township", "POST", f"/tasks/{hop}/accept", expect=409)
+    assert again["title"] == "Invalid transition" and "cancelled" in again["detail"]
+
+
+def test_entered_in_error_reaches_every_open_hop(world: World, call: Call) -> None:
+    _need, referral = report_and_dispatch(world, call)
+    hop1 = referral["hops"][0]["id"]
+    call("township", "POST", f"/tasks/{hop1}/accept")
+    call("township", "POST", f"/tasks/{hop1}/offer", expect=201)
+    plain = call("coordinator", "POST", f"/referrals/{referral['id']}/cancel", json={"reason": "x"})
+    assert plain["hops"][1]["status"] == "cancelled"  # ready -> cancelled is the sender's
+
+
+def test_notifications_are_the_callers_own(
+    world: World, call: Call, client: TestClient, headers: Any
+) -> None:
+    items = call("township", "GET", "/notifications")["items"]
+    assert items
+    mine = items[0]["id"]
+    call("fartownship", "POST", f"/notifications/{mine}/read", expect=404)
+    read = call("township", "POST", f"/notifications/{mine}/read")
+    assert read["read_at"] is not None
+    unread = call("township", "GET", "/notifications?unread=true")["items"]
+    assert mine not in {n["id"] for n in unread}
