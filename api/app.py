@@ -23,6 +23,7 @@ from api.tokens import TokenCodec, signing_key
 from graph.errors import StoreError
 from graph.factory import open_store
 from graph.store import GraphStore
+from referral.routing.deadlines import Deadlines
 
 API_VERSION = "1"
 log = logging.getLogger("zhulian.api")
@@ -74,7 +75,7 @@ def create_app(
         scheduler = None
         if settings.escalation_interval_minutes > 0:
             scheduler = asyncio.create_task(
-                _escalate_every(active, clock, settings.escalation_interval_minutes)
+                _escalate_every(active, clock, settings.escalation_interval_minutes, settings.deadlines())
             )
         try:
             yield
@@ -139,7 +140,9 @@ def create_app(
     return app
 
 
-async def _escalate_every(store: GraphStore, clock: Callable[[], datetime], minutes: int) -> None:
+async def _escalate_every(
+    store: GraphStore, clock: Callable[[], datetime], minutes: int, deadlines: Deadlines
+) -> None:
     """Run the deadline check every `minutes` (in a worker thread, so requests go on meanwhile)."""
     from referral.routing.escalation import escalate
 
@@ -147,7 +150,7 @@ async def _escalate_every(store: GraphStore, clock: Callable[[], datetime], minu
         await asyncio.sleep(minutes * 60)
         now = clock()
         try:
-            report = await asyncio.to_thread(store.run, partial(escalate, now=now))
+            report = await asyncio.to_thread(store.run, partial(escalate, now=now, deadlines=deadlines))
             if report.actions:
                 log.info("escalation at %s: %d actions", now.isoformat(), len(report.actions))
         except Exception:  # the schedule must survive a failed run; the next one tries again

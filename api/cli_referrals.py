@@ -55,8 +55,9 @@ def escalate_command(
 
     moment = now or datetime.now(UTC)
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    with open_configured_store(Settings()) as store:
-        report = store.run(lambda uow: escalate(uow, moment))
+    settings = Settings()
+    with open_configured_store(settings) as store:
+        report = store.run(lambda uow: escalate(uow, moment, settings.deadlines()))
     if as_json:
         typer.echo(json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=2))
     else:

@@ -21,6 +21,7 @@ from graph.store import GraphStore
 from referral.access.errors import NotAuthenticated, PasswordChangeRequired
 from referral.access.policy import Policy, Principal
 from referral.accounts import service as accounts
+from referral.routing.deadlines import Deadlines
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -34,6 +35,10 @@ class AppServices:
     tokens: TokenCodec
     limiter: LoginLimiter
     clock: Callable[[], datetime]
+
+    @property
+    def deadlines(self) -> Deadlines:
+        return self.settings.deadlines()
 
 
 def services(request: Request) -> AppServices:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from platformdirs import user_data_dir
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from referral.routing.deadlines import Deadlines
 
 
 def default_store_path() -> str:
@@ -36,5 +39,22 @@ class Settings(BaseSettings):
     login_window_minutes: int = Field(default=15, ge=1)
     # Minutes between runs of the deadline check (escalation) in the server; 0 turns it off.
     escalation_interval_minutes: int = Field(default=5, ge=0, le=24 * 60)
+    # Deadlines of a hop, in days (decision 0007; DOMAIN.md section 5: urgent 3, general 7).
+    deadline_complete_urgent_days: float = Field(default=3, gt=0, le=365)
+    deadline_complete_general_days: float = Field(default=7, gt=0, le=365)
+    deadline_accept_urgent_days: float = Field(default=1, gt=0, le=365)
+    deadline_accept_general_days: float = Field(default=2, gt=0, le=365)
+    escalation_county_grace_days: float = Field(default=1, ge=0, le=365)
+
+    def deadlines(self) -> Deadlines:
+        """The hop deadlines these settings configure."""
+        return Deadlines(
+            complete_urgent=timedelta(days=self.deadline_complete_urgent_days),
+            complete_general=timedelta(days=self.deadline_complete_general_days),
+            accept_urgent=timedelta(days=self.deadline_accept_urgent_days),
+            accept_general=timedelta(days=self.deadline_accept_general_days),
+            county_grace=timedelta(days=self.escalation_county_grace_days),
+        )
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

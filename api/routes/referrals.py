@@ -71,7 +71,7 @@ def withdraw_need(need_id: ObjectId, body: WithdrawRequest, policy: CurrentPolic
 )
 def dispatch(need_id: ObjectId, body: DispatchRequest, policy: CurrentPolicy, svc: Services) -> ReferralView:
     """From the county: to the household's township body. From a township: to a target or the pool."""
-    return svc.store.run(lambda uow: routing.dispatch(uow, policy, need_id, body))
+    return svc.store.run(lambda uow: routing.dispatch(uow, policy, need_id, body, svc.deadlines))
 
 
 # -- referrals ------------------------------------------------------------------------------------
@@ -162,7 +162,7 @@ def complete(hop_id: ObjectId, body: CompleteRequest, policy: CurrentPolicy, svc
 @router.post("/tasks/{hop_id}/claim", responses=WRITE, summary="认领 / claim a task from the pool")
 def claim(hop_id: ObjectId, policy: CurrentPolicy, svc: Services) -> TaskView:
     """Exactly one of any number of concurrent claims wins; the others get 409."""
-    return svc.store.run(lambda uow: routing.claim(uow, policy, hop_id))
+    return svc.store.run(lambda uow: routing.claim(uow, policy, hop_id, svc.deadlines))
 
 
 @router.post(
@@ -172,7 +172,9 @@ def claim(hop_id: ObjectId, policy: CurrentPolicy, svc: Services) -> TaskView:
     summary="转派 / assign the case to an organisation or the village body",
 )
 def assign(hop_id: ObjectId, body: Target, policy: CurrentPolicy, svc: Services) -> ReferralView:
-    return svc.store.run(lambda uow: routing.route_onward(uow, policy, hop_id, body, note=body.note))
+    return svc.store.run(
+        lambda uow: routing.route_onward(uow, policy, hop_id, body, svc.deadlines, note=body.note)
+    )
 
 
 @router.post(
@@ -181,7 +183,9 @@ def assign(hop_id: ObjectId, body: Target, policy: CurrentPolicy, svc: Services)
 def offer(
     hop_id: ObjectId, policy: CurrentPolicy, svc: Services, body: OfferRequest | None = None
 ) -> ReferralView:
-    return svc.store.run(lambda uow: routing.offer(uow, policy, hop_id, body or OfferRequest()))
+    return svc.store.run(
+        lambda uow: routing.offer(uow, policy, hop_id, body or OfferRequest(), svc.deadlines)
+    )
 
 
 # -- notifications and escalation -----------------------------------------------------------------
@@ -208,4 +212,4 @@ def read_notification(notification_id: ObjectId, policy: CurrentPolicy, svc: Ser
 
 @router.post("/escalation/run", summary="执行超时检查 / run the deadline check now")
 def escalation(policy: CurrentPolicy, svc: Services) -> EscalationReport:
-    return svc.store.run(lambda uow: run_escalation(uow, policy))
+    return svc.store.run(lambda uow: run_escalation(uow, policy, svc.deadlines))

@@ -9,17 +9,18 @@ StatusChange with its actor and time. Also: returns to the sender, reopening, ca
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from graph.model import AllianceBody, Need, Organisation, StatusChange
+from graph.model import AllianceBody, Need, Organisation, ReferralHop, StatusChange
 from graph.model.enums import NeedType, OrganisationKind, Role
 from graph.store import UnitOfWork, where
 from referral.access.tasks import organisation_serves
 from referral.accounts import service as accounts
-from tests.api.conftest import PASSWORD, World
+from tests.api.conftest import PASSWORD, World, login
 
 API = "/api/v1"
 
@@ -305,3 +306,19 @@ def test_notifications_are_the_callers_own(
     assert read["read_at"] is not None
     unread = call("township", "GET", "/notifications?unread=true")["items"]
     assert mine not in {n["id"] for n in unread}
+
+
+def test_deadlines_come_from_settings(world: World) -> None:
+    """ZHULIAN_DEADLINE_* settings set the hop deadlines the API writes (here: urgent 2 days, accept 6 h)."""
+    client = world.client(deadline_complete_urgent_days=2, deadline_accept_urgent_days=0.25)
+
+    def call(user: str, method: str, path: str, *, json: Any = None, expect: int = 200) -> Any:
+        response = client.request(method, API + path, json=json, headers=login(client, user))
+        assert response.status_code == expect, response.text
+        return response.json()
+
+    _need, referral = report_and_dispatch(world, call, urgency="urgent")
+    hop = world.store.run(lambda uow: uow.require(ReferralHop, referral["hops"][0]["id"]), write=False)
+    assert hop.due_at is not None and hop.accept_due_at is not None and hop.requested_at is not None
+    assert hop.due_at - hop.requested_at == timedelta(days=2)
+    assert hop.accept_due_at - hop.requested_at == timedelta(hours=6)
