@@ -272,6 +272,15 @@ def demo(
         console.print(f"已载入 Loaded {done.nodes:,} nodes, {done.rels:,} relationships")
         console.print(_summary(store, now))
         accounts = create_demo_users(store, datetime.now(UTC))
+        # The deadline check, as the server runs it: overdue tasks escalate, unstarted claims go back.
+        from referral.routing.escalation import escalate
+
+        report = store.run(lambda uow: escalate(uow, now))
+        escalated = sum(a.action == "escalated" for a in report.actions)
+        console.print(
+            f"超时检查 Deadline check: 升级 {escalated} escalated, "
+            f"退回任务池 {len(report.actions) - escalated} returned to the pool"
+        )
     # Plain lines, not a table: a narrow terminal must never wrap or cut a password short.
     console.print(
         "[bold]演示账号 Demo accounts[/bold] (密码每次演示重新生成 / new passwords on every demo run)"

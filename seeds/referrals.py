@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 from graph.model import (
     AllianceBody,
     AssignedTo,
+    Delivered,
+    Delivery,
     FirstHop,
     ForNeed,
     HasOutcome,
@@ -34,7 +36,16 @@ from graph.model import (
     StatusChange,
     Uses,
 )
-from graph.model.enums import HopStatus, OutcomeResult, ReferralStatus, ReferralTrack, Urgency
+from graph.model.enums import (
+    DeliveryKind,
+    HopReason,
+    HopStatus,
+    OutcomeResult,
+    ReferralStatus,
+    ReferralTrack,
+    ResourceKind,
+    Urgency,
+)
 from seeds.context import SeedContext
 
 S = HopStatus
@@ -85,6 +96,23 @@ _DUE_DAYS = {
     (1, Urgency.GENERAL): 30,
 }
 _CLOSED = {S.COMPLETED, S.REJECTED, S.FAILED, S.CANCELLED, S.ENTERED_IN_ERROR}
+# Acceptance deadlines (decision 0007): urgent 1 day, general 2 days.
+_ACCEPT_DAYS = {Urgency.URGENT: 1, Urgency.GENERAL: 2}
+# Why hops come back, with the words a handler writes.
+_RETURN_REASONS: tuple[tuple[HopReason, str], ...] = (
+    (HopReason.NO_CAPACITY, "本月服务名额已满"),
+    (HopReason.UNREACHABLE, "三次电话未接通，上门无人"),
+    (HopReason.NOT_ELIGIBLE, "家庭收入超出项目条件"),
+    (HopReason.DECLINED, "家属表示暂不需要"),
+)
+_DELIVERY_KIND = {
+    ResourceKind.POLICY: DeliveryKind.POLICY,
+    ResourceKind.SERVICE: DeliveryKind.SERVICE,
+    ResourceKind.JOB: DeliveryKind.JOB,
+    ResourceKind.TRAINING: DeliveryKind.TRAINING,
+    ResourceKind.VOLUNTEER: DeliveryKind.SERVICE,
+    ResourceKind.DONATION: DeliveryKind.GOODS,
+}
 
 
 @dataclass(frozen=True)
@@ -164,6 +192,7 @@ class ReferralChains:
             times: dict[str, datetime] = {}
             previous: S | None = None
             reached = clock
+            reason: tuple[HopReason, str] | None = None
             for status in statuses:
                 if previous is not None:
                     clock += timedelta(hours=self.rng.expovariate(1 / _STEP_HOURS.get(status, 24)))
@@ -172,6 +201,8 @@ class ReferralChains:
                 reached = clock
                 if status in _TIMESTAMP:
                     times[_TIMESTAMP[status]] = clock
+                if status in (S.REJECTED, S.FAILED):
+                    reason = self.rng.choice(_RETURN_REASONS)
                 change = StatusChange(
                     id=self._id(),
                     subject_label="ReferralHop",
@@ -180,11 +211,17 @@ class ReferralChains:
                     to_status=status.value,
                     by=actor if index == 0 else f"seed:{township_body.id}",
                     at=clock,
+                    reason=reason[1] if reason and status in (S.REJECTED, S.FAILED) else None,
+                    reason_code=reason[0] if reason and status in (S.REJECTED, S.FAILED) else None,
                 )
                 items += [change, Records(start=change.ref, end=NodeRef("ReferralHop", hop_id))]
                 previous = status
             assert previous is not None
             open_pool = pool and index == 1 and previous is S.READY
+            accept_days = timedelta(days=_ACCEPT_DAYS[need.urgency])
+            # A claimed task must start within the acceptance deadline of its claim.
+            claimed = pool and index == 1 and "accepted_at" in times
+            accept_due = (times["accepted_at"] if claimed else created) + accept_days
             hop = ReferralHop(
                 id=hop_id,
                 referral_id=referral_id,
@@ -196,6 +233,8 @@ class ReferralChains:
                 created_at=created,
                 updated_at=reached,
                 due_at=created + timedelta(days=_DUE_DAYS[(index, need.urgency)]),
+                accept_due_at=None if open_pool else accept_due,
+                reason_code=reason[0] if reason else None,
                 **times,
             )
             hops.append(hop)
@@ -223,6 +262,7 @@ class ReferralChains:
             created_by=actor,
             created_at=start,
             completed_at=last.completed_at if done else None,
+            verified_by=f"seed:{township_body.id}" if done else None,
         )
         yield referral
         yield ForNeed(start=referral.ref, end=need.ref)
@@ -234,6 +274,9 @@ class ReferralChains:
             yield NextHop(start=before.ref, end=after.ref)
         if done:
             assert last.completed_at is not None
+            delivery = self._delivery(last, handler)
+            yield delivery
+            yield Delivered(start=last.ref, end=delivery.ref)
             result = self.rng.choices(list(OutcomeResult), cum_weights=(70, 85, 95, 100))[0]
             outcome = Outcome(
                 id=self._id(),
@@ -246,6 +289,27 @@ class ReferralChains:
             )
             yield outcome
             yield HasOutcome(start=referral.ref, end=outcome.ref)
+
+    def _delivery(self, hop: ReferralHop, handler: Handler) -> Delivery:
+        """What the provider recorded when it completed its hop."""
+        assert hop.completed_at is not None
+        resource = handler.resource
+        kind = _DELIVERY_KIND[resource.kind] if resource is not None else DeliveryKind.SERVICE
+        amount = resource.benefit_amount_fen if resource is not None else None
+        units = None if amount is not None else self.rng.randint(1, 6)
+        return Delivery(
+            id=self._id(),
+            hop_id=hop.id,
+            referral_id=hop.referral_id,
+            kind=kind,
+            amount_fen=amount,
+            units=units,
+            unit_name="次" if units is not None else None,
+            delivered_on=hop.completed_at.date(),
+            note=resource.name if resource is not None else "上门探访与生活照料",
+            recorded_by=f"seed:{hop.assignee_id}",
+            recorded_at=hop.completed_at,
+        )
 
     @staticmethod
     def is_closed(status: HopStatus) -> bool:
