@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from graph.model import Area, Household, Organisation, Referral, ReferralHop
-from graph.model.enums import AreaLevel, Department, OrganisationKind, PiiScope, Role
+from graph.model.enums import AreaLevel, Department, HopStatus, OrganisationKind, PiiScope, Role
 from graph.model.identity import parent_code
 from graph.store import GraphStore, UnitOfWork, where
 from referral.accounts import service as accounts
@@ -20,6 +20,13 @@ from referral.registry.models import ConsentCreate
 
 ACTOR = "system:demo"
 _PROVIDER_KINDS = (OrganisationKind.CHARITY, OrganisationKind.SOCIAL_WORK)
+_LIVE = [
+    HopStatus.IN_PROGRESS,
+    HopStatus.ACCEPTED,
+    HopStatus.ON_HOLD,
+    HopStatus.REQUESTED,
+    HopStatus.RECEIVED,
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +43,9 @@ def _demo_places(uow: UnitOfWork) -> tuple[Area, Area, Area, Organisation, Organ
     """County, township, village, provider, department and a household with a task of the provider."""
     county = uow.find(Area, where(level=AreaLevel.COUNTY))[0]
     providers = {o.id: o for o in uow.find(Organisation, where(kind__in=list(_PROVIDER_KINDS)))}
-    hops = uow.find(ReferralHop, where(assignee_label="Organisation", status="in-progress"))
+    # A task the provider is working on, else any live task of a provider (small demos have few).
+    hops = uow.find(ReferralHop, where(assignee_label="Organisation", status__in=_LIVE))
+    hops.sort(key=lambda h: (h.status is not HopStatus.IN_PROGRESS, h.id))
     hop = next(h for h in hops if h.assignee_id in providers)
     referral = uow.require(Referral, hop.referral_id)
     household = uow.require(Household, referral.household_id)
