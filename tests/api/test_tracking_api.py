@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 
-from graph.model import AllianceBody, Need, Referral, ReferralHop
+from graph.model import AllianceBody, AuditEntry, Need, Referral, ReferralHop
 from graph.model.enums import AllianceLevel, HopStatus
 from graph.store import UnitOfWork, where
 from referral.tracking.lateness import OPEN_HOP_STATUSES
@@ -151,3 +152,19 @@ def test_trace_of_a_household_and_a_need(world: World, client: TestClient, heade
     assert client.get(f"/api/v1/households/{hid}/trace", headers=headers("auditor")).status_code == 403
     hop_statuses = {n["status"] for n in body["graph"]["nodes"] if n["label"] == "ReferralHop"}
     assert hop_statuses <= {s.value for s in HopStatus}
+
+
+def test_a_queue_page_with_names_is_audited_once(world: World, client: TestClient, headers: Headers) -> None:
+    """A page that shows heads' names appends one read_pii_list entry naming its households."""
+
+    def queue_entries(uow: UnitOfWork) -> list[AuditEntry]:
+        return uow.find(AuditEntry, where(object_id="queue"))
+
+    before = len(world.store.run(queue_entries, write=False))
+    response = client.get("/api/v1/queues/area", params={"limit": 20}, headers=headers("coordinator"))
+    assert response.status_code == 200
+    named = {i["household_id"] for i in response.json()["items"] if i.get("head_name")}
+    assert named
+    entries = world.store.run(queue_entries, write=False)
+    assert len(entries) == before + 1
+    assert set(json.loads(entries[-1].changes_json)["households"]) == named
