@@ -76,6 +76,17 @@ def index_tables() -> list[tuple[str, str, list[str]]]:
     return out
 
 
+def deferrable_indexes() -> list[str]:
+    """Names of the side tables' non-unique indexes, which a bulk load into an empty store builds
+    after loading instead of row by row (unique ones stay: they enforce constraints)."""
+    return [
+        f"ix_{label}_{f}"
+        for label, cls in sorted(NODE_TYPES.items())
+        for f in cls.INDEXED
+        if f not in cls.UNIQUE
+    ]
+
+
 def backfill_index(cls: type[Node]) -> str:
     """Fill a label's side table from the JSON properties (after a schema upgrade)."""
     fields = indexed_fields(cls)
