@@ -518,6 +518,10 @@ class SqliteStore(GraphStore):
                     uow._exec(statement)
             uow._exec("DELETE FROM meta WHERE key = 'indexes_deferred'")
             uow.commit()
+            # The indexes went through the WAL in one transaction; copy them into the database and
+            # give the space back (a WAL file keeps its largest size otherwise). Best effort: a
+            # reader still on an older snapshot only makes this a partial checkpoint.
+            uow._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def load_batch(self, batch: PreparedBatch) -> None:
         nodes, indexed, rels = batch.rows
