@@ -17,7 +17,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import networkx as nx
@@ -94,6 +94,8 @@ def stored_value(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, datetime):
+        if value.tzinfo is UTC and value.year >= 1000:  # a validated timestamp: already UTC
+            return value.isoformat(timespec="microseconds")[:-6] + "Z"  # as format_timestamp, faster
         return format_timestamp(value)
     if isinstance(value, date):
         return value.isoformat()

@@ -83,6 +83,9 @@ class CaseGenerator:
         self._organisations: dict[str, Organisation] = {
             org.id: org for org in (*world.departments.values(), *world.providers)
         }
+        # What a household's village and groups are offered: the same for every household alike.
+        self._candidates: dict[tuple[NeedType, frozenset[TargetGroup], str], list[Resource]] = {}
+        self._teams: dict[str, list[Organisation]] = {}
 
     def _id(self) -> str:
         return self.ctx.new_id("cases")
@@ -115,14 +118,17 @@ class CaseGenerator:
 
     def _handler(self, need: Need, categories: list[TargetGroup]) -> Handler:
         """Who the township passes a need to: a fitting resource's provider, or the village body."""
-        groups = set(categories)
-        candidates = [
-            r
-            for r in self._by_need.get(need.type, [])
-            if (not r.target_groups or groups & set(r.target_groups))
-            and (not r.service_area_codes or serves(r.service_area_codes, need.village_code))
-            and r.provider_id in self._organisations
-        ]
+        groups = frozenset(categories)
+        cached = (need.type, groups, need.village_code)
+        candidates = self._candidates.get(cached)
+        if candidates is None:
+            candidates = self._candidates[cached] = [
+                r
+                for r in self._by_need.get(need.type, [])
+                if (not r.target_groups or groups & set(r.target_groups))
+                and (not r.service_area_codes or serves(r.service_area_codes, need.village_code))
+                and r.provider_id in self._organisations
+            ]
         if candidates:
             resource = self.rng.choice(candidates)
             return Handler(self._organisations[str(resource.provider_id)], resource)
@@ -159,11 +165,13 @@ class CaseGenerator:
                 return  # benefits of one kind are not stacked (就高不就低)
 
     def _support(self, household: Household) -> Iterator[Node | Rel]:
-        teams = [
-            p
-            for p in self.world.providers_serving(household.village_code)
-            if p.kind in (OrganisationKind.VOLUNTEER_TEAM, OrganisationKind.COMMUNITY)
-        ]
+        teams = self._teams.get(household.village_code)
+        if teams is None:
+            teams = self._teams[household.village_code] = [
+                p
+                for p in self.world.providers_serving(household.village_code)
+                if p.kind in (OrganisationKind.VOLUNTEER_TEAM, OrganisationKind.COMMUNITY)
+            ]
         if teams:
             team = self.rng.choice(teams)
             kind = (

@@ -21,6 +21,10 @@ from graph.model import AllianceBody, Area, Organisation, Resource
 from graph.model.enums import AreaLevel, Department
 from graph.model.identity import canonical_code, subtree_prefix
 
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_BASE32_PAIRS = [a + b for a in _CROCKFORD for b in _CROCKFORD]
+_SHIFTS = range(70, -1, -10)
+
 
 def load_areas(county: str) -> list[Area]:
     """The real areas of a county (统计用区划代码 2023) from the extracts shipped in seeds/data.
@@ -86,9 +90,15 @@ class SeedContext:
         """
         if stream not in self._counters:
             self._counters[stream] = int.from_bytes(self.rng(stream).randbytes(10), "big") >> 16
-        self._counters[stream] += 1
+        self._counters[stream] = counter = self._counters[stream] + 1
+        # The ULID's text: its time part (fixed) and the 80-bit counter in Crockford base32, 10 bits
+        # (two characters) at a time; what `str(ULID.from_bytes(...))` gives, about 4x faster.
+        return self._id_prefix + "".join([_BASE32_PAIRS[(counter >> shift) & 0x3FF] for shift in _SHIFTS])
+
+    @cached_property
+    def _id_prefix(self) -> str:
         millis = int(self.now.timestamp() * 1000)
-        return str(ULID.from_bytes(millis.to_bytes(6, "big") + self._counters[stream].to_bytes(10, "big")))
+        return str(ULID.from_bytes(millis.to_bytes(6, "big") + bytes(10)))[:10]
 
     @cached_property
     def county(self) -> Area:

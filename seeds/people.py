@@ -39,8 +39,6 @@ _M, _F, _G, _H = Sex.MALE, Sex.FEMALE, TargetGroup, RelationToHead
 _SPOUSE, _PARENT, _CHILD = KinRelation.SPOUSE, KinRelation.PARENT, KinRelation.CHILD
 _SIBLING, _GRANDPARENT, _GRANDCHILD = KinRelation.SIBLING, KinRelation.GRANDPARENT, KinRelation.GRANDCHILD
 _RELATIVE = KinRelation.OTHER_RELATIVE
-_INVERSE = {_SPOUSE: _SPOUSE, _SIBLING: _SIBLING, _RELATIVE: _RELATIVE, _PARENT: _CHILD, _CHILD: _PARENT}
-_INVERSE |= {_GRANDPARENT: _GRANDCHILD, _GRANDCHILD: _GRANDPARENT}  # what B is to A, given what A is to B
 _ELDER_KIN = {_H.CHILD: _PARENT, _H.GRANDCHILD: _GRANDPARENT, _H.SIBLING: _SIBLING}  # elder to child
 _SERIOUS, _CHRONIC = HealthStatus.SERIOUS, HealthStatus.CHRONIC
 _FULL, _NONE, _LOST = LabourAbility.FULL, LabourAbility.NONE, LabourAbility.LOST
@@ -202,9 +200,8 @@ class PeopleGenerator:
             people.append(person)
             items += (person, MemberOf(start=ref, end=href, relation_to_head=m.relation))
         for i, m in enumerate(drafts):
-            for j, relation in m.ties:
+            for j, relation in m.ties:  # one KIN_OF per pair, read from both ends (docs/graph-model.md)
                 items.append(KinOf(start=refs[i], end=refs[j], relation=relation))
-                items.append(KinOf(start=refs[j], end=refs[i], relation=_INVERSE[relation]))
         recent = self._recent[village.code]
         if recent:
             if r() < t.KIN_ACROSS_SHARE:  # a relative heads a household nearby
@@ -215,7 +212,6 @@ class PeopleGenerator:
                     else _SIBLING if r() < 0.5 else _RELATIVE
                 )  # fmt: skip
                 items.append(KinOf(start=refs[0], end=other, relation=relation))
-                items.append(KinOf(start=other, end=refs[0], relation=_INVERSE[relation]))
             for neighbour, _, _ in list(recent)[-1 - int(r() * 3) :]:
                 distance = int(r() * 600) + 15 if rural else int(r() * 200) + 5
                 items.append(NeighbourOf(start=href, end=neighbour, distance_m=distance))

@@ -76,6 +76,17 @@ def index_tables() -> list[tuple[str, str, list[str]]]:
     return out
 
 
+def deferrable_indexes() -> list[str]:
+    """Names of the side tables' non-unique indexes, which a bulk load into an empty store builds
+    after loading instead of row by row (unique ones stay: they enforce constraints)."""
+    return [
+        f"ix_{label}_{f}"
+        for label, cls in sorted(NODE_TYPES.items())
+        for f in cls.INDEXED
+        if f not in cls.UNIQUE
+    ]
+
+
 def backfill_index(cls: type[Node]) -> str:
     """Fill a label's side table from the JSON properties (after a schema upgrade)."""
     fields = indexed_fields(cls)
@@ -105,20 +116,36 @@ def upsert_index(cls: type[Node]) -> str | None:
 
 def index_values(node: Node) -> tuple[Any, ...]:
     """The parameters of `upsert_index` for a node."""
-    return (node.key, *(stored_value(getattr(node, f)) for f in indexed_fields(type(node))))
+    values = node.__dict__  # the validated values (strings and ints are stored as they are)
+    return (
+        node.key,
+        *(
+            value if value is None or type(value) is str or type(value) is int else stored_value(value)
+            for value in (values[f] for f in indexed_fields(type(node)))
+        ),
+    )
 
 
 def node_json(node: Node) -> str:
     """A node's properties as stored. A null property is left out: `json_extract` reads a missing key
     as NULL, exactly as a JSON null, and Neo4j does not store nulls either."""
-    return node.model_dump_json(exclude_none=True)
+    # The serializer itself: `model_dump_json` is the same call behind a Python wrapper.
+    return node.__pydantic_serializer__.to_json(node, exclude_none=True).decode()
+
+
+_ENDPOINTS = {"start", "end"}
+
+
+@cache
+def _has_properties(cls: type[Rel]) -> bool:
+    return bool(cls.property_names())
 
 
 def rel_json(rel: Rel) -> str:
     """A relationship's properties as stored (most types have none)."""
-    if not type(rel).property_names():
+    if not _has_properties(type(rel)):
         return "{}"
-    return rel.model_dump_json(exclude={"start", "end"}, exclude_none=True)
+    return rel.__pydantic_serializer__.to_json(rel, exclude=_ENDPOINTS, exclude_none=True).decode()
 
 
 def dumps(value: Any) -> str:

@@ -34,6 +34,7 @@ from graph.store import (
     Direction,
     Filter,
     GraphStore,
+    LoadProgress,
     Neighbour,
     Op,
     Order,
@@ -54,6 +55,7 @@ T = TypeVar("T")
 
 _POOL_SIZE = 8
 _RETRIES = 5
+_LOAD_CHECKPOINT_PAGES = 10_000  # 40 MiB of WAL between checkpoints during a bulk load (default 1,000)
 
 
 def _operational_error(exc: sqlite3.OperationalError, what: str) -> StoreError:
@@ -305,6 +307,9 @@ class SqliteUnitOfWork(UnitOfWork):
 class SqliteStore(GraphStore):
     """The embedded graph store in one SQLite file (plus its -wal and -shm files)."""
 
+    # A bulk load into a store with fewer nodes than this builds its secondary indexes after loading.
+    defer_indexes_below = 100_000
+
     def __init__(self, path: str | FsPath, *, create: bool = False, synchronous: str = "FULL") -> None:
         self.path = FsPath(path).expanduser()
         if synchronous not in ("FULL", "NORMAL", "EXTRA"):
@@ -412,6 +417,7 @@ class SqliteStore(GraphStore):
                     uow._exec(sql.backfill_index(NODE_TYPES[label]))
                 for statement in indexes:
                     uow._exec(statement)
+            uow._exec("DELETE FROM meta WHERE key = 'indexes_deferred'")  # all indexes exist again
             uow._exec(
                 "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -466,19 +472,77 @@ class SqliteStore(GraphStore):
                 rels.append((start.label, start.key, item.TYPE, end.label, end.key, sql.rel_json(item)))
         return PreparedBatch(len(nodes), len(rels), (nodes, indexed, rels))
 
+    def load_prepared(
+        self, batches: Iterable[PreparedBatch], progress: Callable[[LoadProgress], None] | None = None
+    ) -> LoadProgress:
+        """Write prepared batches; into an empty store, secondary indexes are built after the load.
+
+        Inserting rows one by one into the non-unique indexes of the side tables (ID numbers, names,
+        timestamps: keys in random order) dirtied a page per row, and writing those pages out at
+        each commit was half of a large load. Built after the load (as `neo4j-admin import` does),
+        each is one sort. Only non-unique indexes wait: unique ones enforce constraints during the
+        load. Every batch is still its own transaction; if the process dies during the load, the
+        indexes are missing until the next bulk load or `ensure_schema` (`zhulian init`) builds
+        them, and queries stay correct meanwhile, only slower (decision 0008).
+        """
+        deferred = self._defer_indexes()
+        try:
+            return super().load_prepared(batches, progress)
+        finally:
+            if deferred:
+                self._build_indexes()
+
+    def _defer_indexes(self) -> bool:
+        """Drop the non-unique side-table indexes if the store is (nearly) empty; whether it did."""
+        with self._transaction(write=True, managed=False) as uow:
+            self._require_schema(uow._conn)
+            small = uow._exec(
+                "SELECT count(*) FROM (SELECT 1 FROM nodes LIMIT ?)", (self.defer_indexes_below,)
+            ).fetchone()[0]
+            if small >= self.defer_indexes_below:
+                return False
+            for name in sql.deferrable_indexes():
+                uow._exec(f'DROP INDEX IF EXISTS "{name}"')
+            uow._exec(
+                "INSERT INTO meta (key, value) VALUES ('indexes_deferred', '1') "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+            )
+            uow.commit()
+        return True
+
+    def _build_indexes(self) -> None:
+        """Create every side-table index that is missing (one sort each)."""
+        with self._transaction(write=True, managed=False) as uow:
+            for _label, _table, indexes in sql.index_tables():
+                for statement in indexes:
+                    uow._exec(statement)
+            uow._exec("DELETE FROM meta WHERE key = 'indexes_deferred'")
+            uow.commit()
+            # The indexes went through the WAL in one transaction; copy them into the database and
+            # give the space back (a WAL file keeps its largest size otherwise). Best effort: a
+            # reader still on an older snapshot only makes this a partial checkpoint.
+            uow._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def load_batch(self, batch: PreparedBatch) -> None:
         nodes, indexed, rels = batch.rows
         with self._transaction(write=True, managed=False) as uow:
+            conn = uow._conn
+            # Fewer, larger checkpoints while loading: a page written by several batches is copied
+            # into the database file once. Set back for whatever the connection does next.
+            conn.execute(f"PRAGMA wal_autocheckpoint = {_LOAD_CHECKPOINT_PAGES}")
             try:
-                uow._conn.executemany(sql.UPSERT_NODE, nodes)
-                for label, rows in indexed.items():
-                    uow._conn.executemany(str(sql.upsert_index(NODE_TYPES[label])), rows)
-                uow._conn.executemany(sql.UPSERT_REL, rels)
-            except sqlite3.IntegrityError as exc:
-                raise _constraint_error(exc, "load") from exc
-            except sqlite3.OperationalError as exc:
-                raise _operational_error(exc, "load") from exc
-            uow.commit()
+                try:
+                    conn.executemany(sql.UPSERT_NODE, nodes)
+                    for label, rows in indexed.items():
+                        conn.executemany(str(sql.upsert_index(NODE_TYPES[label])), rows)
+                    conn.executemany(sql.UPSERT_REL, rels)
+                except sqlite3.IntegrityError as exc:
+                    raise _constraint_error(exc, "load") from exc
+                except sqlite3.OperationalError as exc:
+                    raise _operational_error(exc, "load") from exc
+                uow.commit()
+            finally:
+                conn.execute("PRAGMA wal_autocheckpoint = 1000")
 
     def describe(self) -> str:
         return f"embedded SQLite store at {self.path}"

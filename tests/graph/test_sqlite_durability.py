@@ -95,13 +95,17 @@ def test_sigkill_during_bulk_load_keeps_every_committed_batch_and_no_partial_one
     with store.unit_of_work(write=False) as uow:
         loaded = uow.count(Household)
         lived = len(uow.neighbours(uow.require(Household, "h-0000000").ref, ["LIVES_IN"]))
+        # The load into an empty store had put off its secondary indexes: queries are still right.
+        assert "ix_Household_village_code" not in store.schema().indexes
+        assert uow.count(Household, where(village_code="360783100201")) == loaded
     counts = store.counts()
     assert loaded >= committed  # batches the child saw committed are all there
     assert loaded % BATCH == 0  # and no batch is there in part (a batch is BATCH households)
     assert counts.rels["LIVES_IN"] == loaded and lived == 1
-    # Loading again completes the data idempotently.
+    # Loading again completes the data idempotently, and builds the indexes.
     store.bulk_load(households("h", loaded + BATCH), batch_size=2 * BATCH)
     assert store.counts().nodes["Household"] == loaded + BATCH
+    assert "ix_Household_village_code" in store.schema().indexes
     store.close()
 
 

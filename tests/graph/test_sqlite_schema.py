@@ -5,10 +5,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from graph.model import Need
 from graph.sqlite import sql
 from graph.sqlite.store import SqliteStore
-from graph.store import where
+from graph.store import PreparedBatch, where
 from tests.contract.test_nodes import need
 
 
@@ -46,3 +48,51 @@ def test_schema_set_up_twice_changes_nothing(tmp_path: Path) -> None:
     assert store.schema() == first
     assert "uq_User_username" in first.constraints
     store.close()
+
+
+def indexes_of(store: SqliteStore) -> set[str]:
+    return set(store.schema().indexes) | set(store.schema().constraints)
+
+
+def test_a_bulk_load_into_an_empty_store_builds_its_secondary_indexes_after(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "z.db", create=True)
+    store.ensure_schema()
+    every = indexes_of(store)
+    seen: list[set[str]] = []
+    store.bulk_load(
+        [need(f"h-{i}") for i in range(30)], batch_size=10, progress=lambda _: seen.append(indexes_of(store))
+    )
+    assert all("ix_Need_status" not in names and "uq_Resource_code" in names for names in seen)
+    assert indexes_of(store) == every
+    with store.unit_of_work(write=False) as uow:
+        assert uow.count(Need, where(status="open")) == 30
+    store.close()
+
+
+def test_a_bulk_load_into_a_larger_store_keeps_its_indexes(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "z.db", create=True)
+    store.ensure_schema()
+    store.defer_indexes_below = 10
+    store.bulk_load([need(f"h-{i}") for i in range(10)], batch_size=10)
+    seen: list[set[str]] = []
+    store.bulk_load([need("h-x")], progress=lambda _: seen.append(indexes_of(store)))
+    assert seen == [indexes_of(store)] and "ix_Need_status" in seen[0]
+    store.close()
+
+
+def test_indexes_left_out_by_an_unfinished_load_are_built_by_ensure_schema(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "z.db", create=True)
+    store.ensure_schema()
+    every = indexes_of(store)
+    with pytest.raises(RuntimeError):  # the load stops before it could build them
+        store.load_prepared(map(_stop, [store.prepare_batch([need("h-1")])]))
+    assert indexes_of(store) == every  # a load that fails still builds them
+    assert store._defer_indexes()  # as a load killed half-way leaves the store
+    assert "ix_Need_status" not in indexes_of(store)
+    store.ensure_schema()
+    assert indexes_of(store) == every
+    store.close()
+
+
+def _stop(batch: PreparedBatch) -> PreparedBatch:
+    raise RuntimeError("generator failed")

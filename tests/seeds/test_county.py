@@ -8,6 +8,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from ulid import ULID
 
 from graph.model import (
     Household,
@@ -21,6 +22,7 @@ from graph.model import (
 from graph.model.enums import HopStatus, NeedStatus, ReferralStatus
 from graph.sqlite.store import SqliteStore
 from graph.store import Direction
+from seeds.context import SeedContext
 from seeds.county import SeedReport, generate_county
 from seeds.pipeline import SeedError, load_in_parallel
 
@@ -125,3 +127,14 @@ def test_a_failing_generator_is_reported_and_what_loaded_stays(tmp_path: Path) -
         load_in_parallel(store, partial(generate_county, "999999", 10, seed=1, now=NOW))
     assert Counter(store.counts().nodes).total() == 0
     store.close()
+
+
+def test_seeded_keys_are_the_ulids_of_their_time_and_counter() -> None:
+    ctx = SeedContext(seed=5, now=NOW, areas=[])
+    millis = int(NOW.timestamp() * 1000).to_bytes(6, "big")
+    for _ in range(2_000):
+        key = ctx.new_id("people")
+        counter = ctx._counters["people"]
+        assert key == str(ULID.from_bytes(millis + counter.to_bytes(10, "big")))
+    ctx._counters["people"] = 2**80 - 2  # the largest counters encode the same way
+    assert ctx.new_id("people") == str(ULID.from_bytes(millis + (2**80 - 1).to_bytes(10, "big")))
