@@ -96,3 +96,24 @@ def test_indexes_left_out_by_an_unfinished_load_are_built_by_ensure_schema(tmp_p
 
 def _stop(batch: PreparedBatch) -> PreparedBatch:
     raise RuntimeError("generator failed")
+
+
+def test_a_bulk_load_leaves_planner_statistics(tmp_path: Path) -> None:
+    """After a bulk load the planner has statistics (ANALYZE), so finds use the side-table indexes."""
+    from graph.model import Area
+    from graph.model.enums import AreaLevel
+
+    store = SqliteStore(tmp_path / "stats.db", create=True)
+    store.ensure_schema()
+    areas = [
+        Area(code=f"3607831{i:02d}000", level=AreaLevel.TOWNSHIP, name=f"镇{i}", parent_code="360783000000")
+        for i in range(1, 30)
+    ]
+    store.bulk_load(areas)
+    conn = sqlite3.connect(tmp_path / "stats.db")
+    try:
+        tables = {row[0] for row in conn.execute("SELECT tbl FROM sqlite_stat1")}
+    finally:
+        conn.close()
+    store.close()
+    assert "nodes" in tables and "ix_Area" in tables
