@@ -36,6 +36,7 @@ from graph.model import (
     StatusChange,
     Uses,
 )
+from graph.model.cases import HOP_STATUS_TIMESTAMP
 from graph.model.enums import (
     DeliveryKind,
     HopReason,
@@ -74,19 +75,7 @@ SCENARIOS: tuple[tuple[tuple[S, ...], tuple[S, ...], int, bool], ...] = (
     ((S.REQUESTED, S.ENTERED_IN_ERROR), (), 1, False),
 )
 _CUM_WEIGHTS = tuple(sum(w for _a, _b, w, _p in SCENARIOS[: i + 1]) for i in range(len(SCENARIOS)))
-_TIMESTAMP = {
-    S.REQUESTED: "requested_at",
-    S.RECEIVED: "received_at",
-    S.ACCEPTED: "accepted_at",
-    S.READY: "ready_at",
-    S.IN_PROGRESS: "started_at",
-    S.ON_HOLD: "on_hold_at",
-    S.COMPLETED: "completed_at",
-    S.REJECTED: "rejected_at",
-    S.FAILED: "failed_at",
-    S.CANCELLED: "cancelled_at",
-    S.ENTERED_IN_ERROR: "entered_in_error_at",
-}
+_TIMESTAMP = HOP_STATUS_TIMESTAMP
 # How long each step takes on average, in hours, and how long a hop may take before it is overdue.
 _STEP_HOURS = {S.RECEIVED: 4, S.ACCEPTED: 20, S.READY: 2, S.IN_PROGRESS: 30, S.COMPLETED: 120}
 _DUE_DAYS = {

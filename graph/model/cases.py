@@ -178,6 +178,22 @@ class ReferralHop(Node):
     version: int = Field(default=1, ge=1)
 
 
+# The ReferralHop property each status sets when reached (draft: created_at).
+HOP_STATUS_TIMESTAMP: dict[HopStatus, str] = {
+    HopStatus.REQUESTED: "requested_at",
+    HopStatus.RECEIVED: "received_at",
+    HopStatus.ACCEPTED: "accepted_at",
+    HopStatus.READY: "ready_at",
+    HopStatus.IN_PROGRESS: "started_at",
+    HopStatus.ON_HOLD: "on_hold_at",
+    HopStatus.COMPLETED: "completed_at",
+    HopStatus.REJECTED: "rejected_at",
+    HopStatus.FAILED: "failed_at",
+    HopStatus.CANCELLED: "cancelled_at",
+    HopStatus.ENTERED_IN_ERROR: "entered_in_error_at",
+}
+
+
 class StatusChange(Node):
     """A workflow transition {from, to, by, at, reason}, written with the change it records."""
 

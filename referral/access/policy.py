@@ -19,6 +19,7 @@ from graph.model.enums import AreaLevel, HopStatus, PiiScope, Role
 from graph.model.identity import subtree_prefix
 from graph.store import Filter, Op, UnitOfWork, where
 from referral.access.errors import Forbidden
+from referral.audit import service as audit
 
 
 class Action(enum.StrEnum):
@@ -281,6 +282,25 @@ class Policy:
             if active and consent.given_at <= self.now:
                 scopes.update(consent.scopes)
         return frozenset(scopes)
+
+    def log_pii_read(
+        self, uow: UnitOfWork, household_id: str, scopes: Iterable[PiiScope], via: str | None = None
+    ) -> None:
+        """One audit entry for a response that shows a household's private data unmasked (none if nothing)."""
+        shown = sorted({s.value for s in scopes})
+        if shown:
+            changes: dict[str, object] = {"scopes": shown}
+            if via is not None:
+                changes["via"] = via
+            audit.append(
+                uow,
+                actor=self.principal.actor,
+                action="read_pii",
+                object_label=Household.LABEL,
+                object_id=household_id,
+                at=self.now,
+                changes=changes,
+            )
 
     def load_household(
         self, uow: UnitOfWork, household_id: str, action: Action

@@ -17,7 +17,6 @@ from graph.model.enums import AreaLevel, NeedStatus, PiiScope
 from graph.model.identity import subtree_prefix
 from graph.store import Filter, Op, UnitOfWork
 from referral.access.policy import Action, Policy
-from referral.audit import service as audit
 from referral.matching.eligibility import HouseholdFacts, Rule, Verdict, check
 from referral.matching.models import (
     Assignment,
@@ -61,20 +60,6 @@ def finding(rule: Rule, pii: frozenset[PiiScope]) -> Finding:
         detail=rule.detail if shown else None,
         masked=not shown,
     )
-
-
-def log_pii_shown(uow: UnitOfWork, policy: Policy, household_id: str, scopes: set[PiiScope]) -> None:
-    """One audit entry when a response shows details derived from members' private data."""
-    if scopes:
-        audit.append(
-            uow,
-            actor=policy.principal.actor,
-            action="read_pii",
-            object_label=Household.LABEL,
-            object_id=household_id,
-            at=policy.now,
-            changes={"scopes": sorted(s.value for s in scopes)},
-        )
 
 
 def rank(
@@ -124,7 +109,7 @@ def candidates(uow: UnitOfWork, policy: Policy, need_id: str, limit: int = 10) -
     shown: set[PiiScope] = set()
     for _resource, verdict in excluded:
         shown |= {r.scope for r in verdict.failed if r.scope is not None and r.scope in access.pii}
-    log_pii_shown(uow, policy, household.id, shown)
+    policy.log_pii_read(uow, household.id, shown)
     return CandidateList(
         need_id=need.id,
         household_id=household.id,

@@ -165,20 +165,6 @@ def _consent_view(consent: Consent, organisation: Organisation | None, today: da
     )
 
 
-def _log_pii_read(uow: UnitOfWork, policy: Policy, household_id: str, pii: frozenset[PiiScope]) -> None:
-    """One audit entry for a response that shows private data unmasked."""
-    if pii:
-        audit.append(
-            uow,
-            actor=policy.principal.actor,
-            action="read_pii",
-            object_label=Household.LABEL,
-            object_id=household_id,
-            at=policy.now,
-            changes={"scopes": sorted(s.value for s in pii)},
-        )
-
-
 def _detail(
     uow: UnitOfWork, policy: Policy, household: Household, access: HouseholdAccess
 ) -> HouseholdDetail:
@@ -230,7 +216,7 @@ def household_detail(uow: UnitOfWork, policy: Policy, household_id: str) -> Hous
     """One household with its members, needs and consents, masked for the caller (404 outside scope)."""
     household, access = policy.load_household(uow, household_id, Action.READ_HOUSEHOLD)
     detail = _detail(uow, policy, household, access)
-    _log_pii_read(uow, policy, household.id, access.pii)
+    policy.log_pii_read(uow, household.id, access.pii)
     return detail
 
 
@@ -359,7 +345,7 @@ def update_household(
         changes={**changed, "version": [household.version, updated.version]},
     )
     detail = _detail(uow, policy, updated, access)
-    _log_pii_read(uow, policy, household_id, access.pii)  # the answer shows the household like a read
+    policy.log_pii_read(uow, household_id, access.pii)  # the answer shows the household like a read
     return detail
 
 

@@ -14,7 +14,7 @@ from referral.routing.hops import open_hop, resolve_target
 from referral.routing.models import CancelRequest, ReferralView, ReopenRequest, Target, VerifyRequest
 from referral.routing.parties import Party, acts_for, assignee_of, dispatcher_of, hops_of, household_body
 from referral.routing.service import reopen_need_if_idle
-from referral.routing.views import log_pii_read, referral_view
+from referral.routing.views import referral_view
 from referral.routing.workflow import OPEN, InvalidTransition, Side, move_hop, move_need, move_referral
 
 REFERRAL_NOT_FOUND = "转介不存在或不在您的范围内 / referral not found or outside your scope"
@@ -38,7 +38,7 @@ def load_referral(
 def referral_detail(uow: UnitOfWork, policy: Policy, referral_id: str) -> ReferralView:
     """A referral with every hop, status change, delivery and outcome."""
     referral, household, access = load_referral(uow, policy, referral_id, Action.READ_TASKS)
-    log_pii_read(uow, policy, household.id, access.pii)
+    policy.log_pii_read(uow, household.id, access.pii)
     return referral_view(uow, referral, access.pii)
 
 

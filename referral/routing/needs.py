@@ -10,7 +10,7 @@ from referral.access.errors import StaleVersion
 from referral.access.policy import Action, Policy
 from referral.audit import service as audit
 from referral.routing.models import NeedCreate, NeedView, WithdrawRequest
-from referral.routing.views import log_pii_read, need_view
+from referral.routing.views import need_view
 from referral.routing.workflow import InvalidTransition, move_need, record_change
 
 NEED_NOT_FOUND = "需求不存在或不在您的范围内 / need not found or outside your scope"
@@ -100,7 +100,7 @@ def need_detail(uow: UnitOfWork, policy: Policy, need_id: str) -> NeedView:
         raise NodeNotFound(NEED_NOT_FOUND)
     view = need_view(uow, need, access.pii)
     if view.description:
-        log_pii_read(uow, policy, need.household_id, access.pii)
+        policy.log_pii_read(uow, need.household_id, access.pii)
     return view
 
 

@@ -52,7 +52,7 @@ from referral.routing.parties import (
     sender_of,
     sides_of,
 )
-from referral.routing.views import log_pii_read, referral_view, task_view
+from referral.routing.views import referral_view, task_view
 from referral.routing.workflow import (
     InvalidTransition,
     Side,
@@ -160,7 +160,7 @@ def _load(uow: UnitOfWork, policy: Policy, hop_id: str, action: Action) -> tuple
 
 def _view(uow: UnitOfWork, policy: Policy, task: LoadedTask, hop: ReferralHop) -> TaskView:
     reloaded = LoadedTask(hop, task.referral, task.household, task.access, task.pii)
-    log_pii_read(uow, policy, task.household.id, task.pii)
+    policy.log_pii_read(uow, task.household.id, task.pii)
     return task_view(uow, reloaded)
 
 
@@ -392,7 +392,7 @@ def pool(uow: UnitOfWork, policy: Policy, limit: int = 100) -> PoolPage:
             task = load_task(uow, policy, hop.id, Action.CLAIM_TASK)
         except NodeNotFound:
             continue
-        log_pii_read(uow, policy, task.household.id, task.pii)
+        policy.log_pii_read(uow, task.household.id, task.pii)
         tasks.append(task_view(uow, task))
         if len(tasks) >= limit:
             break
@@ -403,5 +403,5 @@ def pool(uow: UnitOfWork, policy: Policy, limit: int = 100) -> PoolPage:
 def task_detail(uow: UnitOfWork, policy: Policy, hop_id: str) -> TaskView:
     """One task with its history, the household's private data masked for the caller."""
     task = load_task(uow, policy, hop_id, Action.READ_TASKS)
-    log_pii_read(uow, policy, task.household.id, task.pii)
+    policy.log_pii_read(uow, task.household.id, task.pii)
     return task_view(uow, task)

@@ -15,9 +15,7 @@ from graph.model import (
 from graph.model.enums import PiiScope
 from graph.store import Order, UnitOfWork, where
 from referral.access.masking import NEED_FIELDS, mask_name, mask_phone
-from referral.access.policy import Policy
 from referral.access.tasks import LoadedTask
-from referral.audit import service as audit
 from referral.routing.models import (
     DeliveryView,
     HopView,
@@ -176,17 +174,3 @@ def task_view(uow: UnitOfWork, task: LoadedTask) -> TaskView:
         household=household_brief(uow, task.household, task.pii),
         access=sorted(a.value for a in task.access),
     )
-
-
-def log_pii_read(uow: UnitOfWork, policy: Policy, household_id: str, pii: frozenset[PiiScope]) -> None:
-    """One audit entry for a response that shows private data unmasked."""
-    if pii:
-        audit.append(
-            uow,
-            actor=policy.principal.actor,
-            action="read_pii",
-            object_label=Household.LABEL,
-            object_id=household_id,
-            at=policy.now,
-            changes={"scopes": sorted(s.value for s in pii)},
-        )

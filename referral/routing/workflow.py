@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from graph.errors import ZhulianError
 from graph.model import Need, NodeRef, Records, Referral, ReferralHop, StatusChange, new_id
+from graph.model.cases import HOP_STATUS_TIMESTAMP
 from graph.model.enums import HopReason, HopStatus, NeedStatus, ReferralStatus
 from graph.store import UnitOfWork
 from referral.access.errors import StaleVersion
@@ -75,20 +76,8 @@ TRANSITIONS: dict[tuple[HopStatus, HopStatus], frozenset[Side]] = {
     (S.ON_HOLD, S.FAILED): _ASSIGNEE,
 } | {(status, S.ENTERED_IN_ERROR): _SENDER for status in OPEN}
 
-# The timestamp each status sets when reached (draft: created_at).
-TIMESTAMP: dict[HopStatus, str] = {
-    S.REQUESTED: "requested_at",
-    S.RECEIVED: "received_at",
-    S.ACCEPTED: "accepted_at",
-    S.READY: "ready_at",
-    S.IN_PROGRESS: "started_at",
-    S.ON_HOLD: "on_hold_at",
-    S.COMPLETED: "completed_at",
-    S.REJECTED: "rejected_at",
-    S.FAILED: "failed_at",
-    S.CANCELLED: "cancelled_at",
-    S.ENTERED_IN_ERROR: "entered_in_error_at",
-}
+# The timestamp each status sets when reached (draft: created_at): a fact of the model.
+TIMESTAMP = HOP_STATUS_TIMESTAMP
 
 NEED_TRANSITIONS: frozenset[tuple[NeedStatus, NeedStatus]] = frozenset(
     {

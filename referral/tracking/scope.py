@@ -14,7 +14,6 @@ from graph.model.enums import AllianceLevel, HopStatus, PiiScope
 from graph.store import Filter, Op, UnitOfWork
 from referral.access.policy import Policy
 from referral.access.tasks import BODY_ROLE, acts_for_body
-from referral.audit import service as audit
 
 
 def acted_levels(policy: Policy) -> frozenset[AllianceLevel]:
@@ -76,20 +75,3 @@ def head_names(
     }
     persons = uow.get_many(Person, wanted)
     return {wanted[key]: p.name for key, p in persons.items()}
-
-
-def log_pii_read(
-    uow: UnitOfWork, policy: Policy, household_id: str, shown: Iterable[PiiScope], what: str
-) -> None:
-    """One audit entry for a response that shows a household's private data unmasked (as registry)."""
-    scopes = sorted({s.value for s in shown})
-    if scopes:
-        audit.append(
-            uow,
-            actor=policy.principal.actor,
-            action="read_pii",
-            object_label=Household.LABEL,
-            object_id=household_id,
-            at=policy.now,
-            changes={"scopes": scopes, "via": what},
-        )

@@ -36,7 +36,6 @@ from referral.access.policy import Action, Policy
 from referral.access.tasks import TaskAccess, task_access, task_pii
 from referral.tracking.chain_views import ChainParts, build_graph, build_timeline
 from referral.tracking.models import Trace
-from referral.tracking.scope import log_pii_read
 
 N = TypeVar("N", bound=Node)
 HOUSEHOLD_NOT_FOUND = "户不存在或不在您的范围内 / household not found or outside your scope"
@@ -138,7 +137,7 @@ def _trace(
         shown.discard(PiiScope.NAME)
     if not (parts.deliveries or parts.outcomes):
         shown.discard(PiiScope.INCOME)
-    log_pii_read(uow, policy, household.id, shown, "trace")
+    policy.log_pii_read(uow, household.id, shown, via="trace")
     return Trace(
         household_id=household.id,
         need_id=need_id,
