@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from graph.errors import InvalidInput, NodeNotFound
 from graph.model import HasOutcome, Household, Need, Outcome, Referral, new_id
-from graph.model.enums import HopStatus, NeedStatus, ReferralStatus
+from graph.model.enums import HopStatus, NeedStatus, OutcomeResult, ReferralStatus
 from graph.store import UnitOfWork, where
 from referral.access.errors import StaleVersion
 from referral.access.policy import Action, HouseholdAccess, Policy
@@ -65,6 +65,10 @@ def _awaiting_verification(uow: UnitOfWork, referral: Referral, allowed_last: fr
         raise InvalidTransition("最后一环未办结 / the last hop is not completed")
 
 
+# Effect evaluations after which a need counts as met; the others send it back to the open needs.
+_MET = frozenset({OutcomeResult.RESOLVED, OutcomeResult.PARTIAL})
+
+
 def verify(uow: UnitOfWork, policy: Policy, referral_id: str, body: VerifyRequest) -> ReferralView:
     """Verify and close a referral with its outcome; the need is met once every hop is closed."""
     referral, household, access = load_referral(uow, policy, referral_id, Action.VERIFY)
@@ -100,7 +104,19 @@ def verify(uow: UnitOfWork, policy: Policy, referral_id: str, body: VerifyReques
     referrals = uow.find(Referral, where(need_id=need.id))
     all_closed = all(h.status not in OPEN for r in referrals for h in hops_of(uow, r.id))
     if need.status is NeedStatus.REFERRED and all_closed:
-        move_need(uow, need, NeedStatus.MET, by=by, at=at, changes={"closed_at": at})
+        if body.result in _MET:
+            move_need(uow, need, NeedStatus.MET, by=by, at=at, changes={"closed_at": at})
+        else:
+            # The effect evaluation says the need remains: it goes back to the county's open needs
+            # for a new plan or a new referral (DOMAIN.md 7: a mismatch triggers an adjustment).
+            move_need(
+                uow,
+                need,
+                NeedStatus.OPEN,
+                by=by,
+                at=at,
+                reason=f"效果评估: {body.result.zh} / effect evaluation: {body.result.en}",
+            )
     return referral_view(uow, closed, access.pii)
 
 

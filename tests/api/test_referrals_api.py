@@ -322,3 +322,24 @@ def test_deadlines_come_from_settings(world: World) -> None:
     assert hop.due_at is not None and hop.accept_due_at is not None and hop.requested_at is not None
     assert hop.due_at - hop.requested_at == timedelta(days=2)
     assert hop.accept_due_at - hop.requested_at == timedelta(hours=6)
+
+
+def test_an_unresolved_evaluation_sends_the_need_back_to_the_open_needs(world: World, call: Call) -> None:
+    """Verification closes the referral; only resolved or partly resolved counts the need as met."""
+    need_id, referral = report_and_dispatch(world, call, urgency="general")
+    hop1 = referral["hops"][0]
+    call("township", "POST", f"/tasks/{hop1['id']}/accept")
+    hop2 = call("township", "POST", f"/tasks/{hop1['id']}/offer", json={}, expect=201)["hops"][1]
+    call("charity1", "POST", f"/tasks/{hop2['id']}/claim")
+    call("charity1", "POST", f"/tasks/{hop2['id']}/start")
+    delivery = {"kind": "goods", "units": 1, "unit_name": "件", "delivered_on": "2026-11-03"}
+    call("charity1", "POST", f"/tasks/{hop2['id']}/complete", json=delivery)
+    closed = call("township", "POST", f"/referrals/{referral['id']}/verify", json={"result": "unresolved"})
+    assert closed["status"] == "completed" and closed["outcomes"][0]["result"] == "unresolved"
+    assert call("village", "GET", f"/needs/{need_id}")["status"] == "open"  # back for a new referral
+
+    def reason(uow: UnitOfWork) -> str | None:
+        changes = uow.find(StatusChange, where(subject_id=need_id, to_status="open"))
+        return changes[-1].reason if changes else None
+
+    assert "未解决" in (world.store.run(reason, write=False) or "")
