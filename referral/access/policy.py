@@ -57,67 +57,31 @@ _AREA_STAFF = frozenset(
 _CASE_PARTNERS = frozenset({Role.PROVIDER, Role.DEPARTMENT_LIAISON})
 _CASE_WORK = frozenset({Action.READ_TASKS, Action.READ_TRACE})
 _FRONT_LINE = frozenset({Action.REPORT_NEED, Action.WORK_TASK})
+# What all staff of an area do: the registry of their areas and the cases in it.
+_AREA_WORK = (
+    frozenset(
+        {
+            Action.READ_AREAS,
+            Action.SEARCH_HOUSEHOLDS,
+            Action.READ_HOUSEHOLD,
+            Action.WRITE_HOUSEHOLD,
+            Action.RECORD_CONSENT,
+        }
+    )
+    | _CASE_WORK
+    | _FRONT_LINE
+)
+# Dispatching, routing and closing cases: the county and township alliances.
+_ALLIANCE_WORK = frozenset(
+    {Action.READ_FIGURES, Action.MATCH, Action.DISPATCH, Action.ROUTE_TASK, Action.VERIFY}
+)
 
 # What each role may do at all.
 PERMISSIONS: dict[Role, frozenset[Action]] = {
-    Role.COUNTY_COORDINATOR: frozenset(
-        {
-            Action.READ_AREAS,
-            Action.SEARCH_HOUSEHOLDS,
-            Action.READ_HOUSEHOLD,
-            Action.WRITE_HOUSEHOLD,
-            Action.RECORD_CONSENT,
-            Action.READ_FIGURES,
-            Action.MATCH,
-            Action.DISPATCH,
-            Action.ROUTE_TASK,
-            Action.VERIFY,
-            Action.RUN_ESCALATION,
-        }
-        | _CASE_WORK
-        | _FRONT_LINE
-    ),
-    Role.TOWNSHIP_OFFICER: frozenset(
-        {
-            Action.READ_AREAS,
-            Action.SEARCH_HOUSEHOLDS,
-            Action.READ_HOUSEHOLD,
-            Action.WRITE_HOUSEHOLD,
-            Action.RECORD_CONSENT,
-            Action.READ_FIGURES,
-            Action.MATCH,
-            Action.DISPATCH,
-            Action.ROUTE_TASK,
-            Action.VERIFY,
-        }
-        | _CASE_WORK
-        | _FRONT_LINE
-    ),
-    Role.VILLAGE_WORKER: frozenset(
-        {
-            Action.READ_AREAS,
-            Action.SEARCH_HOUSEHOLDS,
-            Action.READ_HOUSEHOLD,
-            Action.WRITE_HOUSEHOLD,
-            Action.RECORD_CONSENT,
-            Action.READ_FIGURES,
-            Action.ROUTE_TASK,
-        }
-        | _CASE_WORK
-        | _FRONT_LINE
-    ),
-    Role.SOCIAL_WORKER: frozenset(
-        {
-            Action.READ_AREAS,
-            Action.SEARCH_HOUSEHOLDS,
-            Action.READ_HOUSEHOLD,
-            Action.WRITE_HOUSEHOLD,
-            Action.RECORD_CONSENT,
-            Action.MATCH,
-        }
-        | _CASE_WORK
-        | _FRONT_LINE
-    ),
+    Role.COUNTY_COORDINATOR: _AREA_WORK | _ALLIANCE_WORK | {Action.RUN_ESCALATION},
+    Role.TOWNSHIP_OFFICER: _AREA_WORK | _ALLIANCE_WORK,
+    Role.VILLAGE_WORKER: _AREA_WORK | {Action.READ_FIGURES, Action.ROUTE_TASK},
+    Role.SOCIAL_WORKER: _AREA_WORK | {Action.MATCH},
     Role.DEPARTMENT_LIAISON: frozenset(
         {Action.READ_AREAS, Action.READ_HOUSEHOLD, Action.REPORT_NEED, Action.WORK_TASK} | _CASE_WORK
     ),
