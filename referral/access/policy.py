@@ -211,22 +211,29 @@ class Policy:
         return [Filter("village_code", Op.IN, self.villages_in_scope(uow))]
 
     # -- one household ----------------------------------------------------------------------------
-    def _assigned_households(self, uow: UnitOfWork, household_ids: Iterable[str] | None = None) -> set[str]:
-        """Households with a live task assigned to the caller's organisation."""
+    def _has_assigned_task(self, uow: UnitOfWork, household_id: str) -> bool:
+        """Whether the household has a live task assigned to the caller's organisation.
+
+        Looked up from the household (its few referrals and their hops), not from the organisation,
+        whose tasks grow with its workload.
+        """
         org = self.principal.organisation_id
         if org is None or not self.principal.roles & _CASE_PARTNERS:
-            return set()
-        hops = uow.find(ReferralHop, where(assignee_id=org, status__in=sorted(_LIVE_HOP_STATUSES)))
-        referrals = uow.get_many(Referral, {h.referral_id for h in hops})
-        found = {r.household_id for r in referrals.values()}
-        return found if household_ids is None else found & set(household_ids)
+            return False
+        referral_ids = [r.id for r in uow.find(Referral, where(household_id=household_id))]
+        if not referral_ids:
+            return False
+        live = sorted(_LIVE_HOP_STATUSES)
+        return (
+            uow.count(ReferralHop, where(referral_id__in=referral_ids, assignee_id=org, status__in=live)) > 0
+        )
 
     def household_access(self, uow: UnitOfWork, household: Household) -> HouseholdAccess | None:
         """How the caller may see this household, or None when it is outside their scope."""
         roles = self.principal.roles
         if roles & _AREA_STAFF and self.covers_area(household.village_code):
             return HouseholdAccess("area", self.area_pii() | self.consented(uow, household.id))
-        if self._assigned_households(uow, [household.id]):
+        if self._has_assigned_task(uow, household.id):
             pii = frozenset().union(*(ROLE_PII[r] for r in roles & _CASE_PARTNERS))
             return HouseholdAccess("assignment", pii | self.consented(uow, household.id))
         return None
