@@ -127,8 +127,8 @@ def _load_county(store: GraphStore, county: str, households: int, seed: int, now
         console=console,
         transient=True,
     )
-    # About 15 items per household plus the county's areas, organisations and resources.
-    estimate = households * 15 + len(areas) * 5
+    # About 21 items per household (docs/performance.md) plus the county's areas, bodies and resources.
+    estimate = households * 21 + len(areas) * 5
     with progress:
         task = progress.add_task("load", total=estimate)
 

@@ -94,8 +94,6 @@ def stored_value(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, datetime):
-        if value.tzinfo is UTC and value.year >= 1000:  # a validated timestamp: already UTC
-            return value.isoformat(timespec="microseconds")[:-6] + "Z"  # as format_timestamp, faster
         return format_timestamp(value)
     if isinstance(value, date):
         return value.isoformat()
@@ -164,7 +162,7 @@ def sort_paths(paths: Iterable[Path]) -> list[Path]:
 
 @dataclass(frozen=True, slots=True)
 class LoadProgress:
-    """What a bulk load has committed so far."""
+    """What a bulk load has written so far (committed, or built beside an empty store: decision 0009)."""
 
     nodes: int
     rels: int

@@ -10,6 +10,7 @@ proves with real child processes killed by SIGKILL.
 from __future__ import annotations
 
 import json
+import os
 import queue
 import sqlite3
 import time
@@ -57,6 +58,8 @@ _POOL_SIZE = 8
 _RETRIES = 5
 _ANALYSIS_LIMIT = 1_000  # rows ANALYZE samples per index: enough for the planner, fast at any size
 _LOAD_CHECKPOINT_PAGES = 10_000  # 40 MiB of WAL between checkpoints during a bulk load (default 1,000)
+_BUILD_CACHE_KIB = 256 * 1024  # page cache of the connection that builds a new store beside the old
+_LOADING = ".loading-"  # <store>.loading-<pid>: a store being built by a bulk load (decision 0009)
 
 
 def _operational_error(exc: sqlite3.OperationalError, what: str) -> StoreError:
@@ -71,6 +74,12 @@ def _constraint_error(exc: sqlite3.IntegrityError, what: str) -> ConstraintViola
     if "NOT NULL constraint failed: rels" in text:
         return ConstraintViolation(f"{what}: an endpoint does not exist", cause=text)
     if "UNIQUE constraint failed" in text or "uq_" in text:
+        # SQLite names the column: "ix_Resource.code" (a unique property) or "nodes.label, nodes.key".
+        column = text.rpartition(":")[2].strip()
+        if column.startswith("ix_"):
+            return ConstraintViolation(
+                f"{what}: another {column.removeprefix('ix_')} has the same value", cause=text
+            )
         return ConstraintViolation(f"{what}: a node with the same key or unique value exists", cause=text)
     return ConstraintViolation(f"{what}: {text}", cause=text)
 
@@ -474,19 +483,33 @@ class SqliteStore(GraphStore):
                 rels.append((start.label, start.key, item.TYPE, end.label, end.key, sql.rel_json(item)))
         return PreparedBatch(len(nodes), len(rels), (nodes, indexed, rels))
 
+    # A bulk load into an empty store that no other connection has open builds the new store in a
+    # file beside it and swaps it in (decision 0009). Tests of the in-place path turn this off.
+    load_beside_when_empty = True
+
     def load_prepared(
         self, batches: Iterable[PreparedBatch], progress: Callable[[LoadProgress], None] | None = None
     ) -> LoadProgress:
-        """Write prepared batches; into an empty store, secondary indexes are built after the load.
+        """Write prepared batches.
 
-        Inserting rows one by one into the non-unique indexes of the side tables (ID numbers, names,
-        timestamps: keys in random order) dirtied a page per row, and writing those pages out at
-        each commit was half of a large load. Built after the load (as `neo4j-admin import` does),
-        each is one sort. Only non-unique indexes wait: unique ones enforce constraints during the
-        load. Every batch is still its own transaction; if the process dies during the load, the
-        indexes are missing until the next bulk load or `ensure_schema` (`zhulian init`) builds
-        them, and queries stay correct meanwhile, only slower (decision 0008).
+        Into an empty store that nobody else has open (`zhulian seed`, `zhulian demo`, the
+        benchmarks), the load builds a new database file beside the store and swaps it in with one
+        rename, as `neo4j-admin import` builds a new database: no journal, one transaction, indexes
+        built after the rows, then an atomic replace. The load is all or nothing: if it fails or the
+        process dies, the store is exactly as it was (empty) and the half-built file is removed by
+        the next load. Otherwise (data already there, or another connection open) batches are
+        written in place, one transaction each, as `GraphStore.load_prepared` says.
+
+        In place, into a (nearly) empty store, the non-unique side-table indexes are still built
+        after the load (decision 0008): inserting rows one by one into indexes whose keys come in
+        random order (ID numbers, names, timestamps) dirtied a page per row. If the process dies
+        during such a load, the indexes are missing until the next bulk load or `ensure_schema`
+        (`zhulian init`) builds them; queries stay correct meanwhile, only slower.
         """
+        self._remove_stale_builds()
+        meta = self._empty_and_alone() if self.load_beside_when_empty else None
+        if meta is not None:
+            return self._load_beside(batches, progress, meta)
         deferred = self._defer_indexes()
         try:
             return super().load_prepared(batches, progress)
@@ -494,6 +517,119 @@ class SqliteStore(GraphStore):
             if deferred:
                 self._build_indexes()
             self.refresh_statistics()
+
+    # -- building a new store beside an empty one ------------------------------------------------
+    @property
+    def _wal_path(self) -> FsPath:
+        return self.path.with_name(self.path.name + "-wal")
+
+    def _close_pool(self) -> None:
+        while True:
+            try:
+                self._pool.get_nowait().close()
+            except queue.Empty:
+                return
+
+    def _empty_and_alone(self) -> list[tuple[str, str]] | None:
+        """The store's meta rows if it holds no nodes or relationships and no other connection has
+        it open; else None.
+
+        SQLite deletes the WAL file when the last connection to a store closes, so once this
+        store's own connections are closed, a WAL file left means somebody else has it open.
+        """
+        conn = self._acquire()
+        try:
+            self._require_schema(conn)
+            used = conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM nodes) OR EXISTS (SELECT 1 FROM rels)"
+            ).fetchone()
+            meta = [(str(k), str(v)) for k, v in conn.execute("SELECT key, value FROM meta").fetchall()]
+        finally:
+            self._release(conn)
+        if used[0]:
+            return None
+        self._close_pool()
+        return None if self._wal_path.exists() else meta
+
+    def _remove_stale_builds(self) -> None:
+        """Remove files of bulk loads whose process is gone (killed mid-load)."""
+        for stale in self.path.parent.glob(f"{self.path.name}{_LOADING}*"):
+            pid = stale.name.rsplit("-", 1)[-1]
+            if pid.isdigit() and int(pid) != os.getpid() and _process_alive(int(pid)):
+                continue
+            stale.unlink(missing_ok=True)
+
+    def _load_beside(
+        self,
+        batches: Iterable[PreparedBatch],
+        progress: Callable[[LoadProgress], None] | None,
+        meta: list[tuple[str, str]],
+    ) -> LoadProgress:
+        building = self.path.with_name(f"{self.path.name}{_LOADING}{os.getpid()}")
+        conn = sqlite3.connect(building, isolation_level=None, check_same_thread=False)
+        done = LoadProgress(0, 0, 0)
+        try:
+            # No journal: the file is not the store until the rename, so a failed load is simply
+            # deleted. Foreign keys are not checked row by row: every relationship's endpoints are
+            # looked up by (label, key) and a missing one fails the row's NOT NULL constraint.
+            for pragma in ("journal_mode = OFF", "synchronous = OFF", "locking_mode = EXCLUSIVE"):
+                conn.execute(f"PRAGMA {pragma}")
+            conn.execute(f"PRAGMA cache_size = -{_BUILD_CACHE_KIB}")
+            conn.execute("PRAGMA foreign_keys = OFF")
+            for statement in sql.TABLES:
+                if not statement.startswith("CREATE INDEX"):  # built after the rows
+                    conn.execute(statement)
+            for _label, table, indexes in sql.index_tables():
+                conn.execute(table)
+                for statement in indexes:  # unique ones enforce their constraint during the load
+                    if statement.startswith("CREATE UNIQUE"):
+                        conn.execute(statement)
+            conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta)
+            conn.execute("BEGIN")
+            for batch in batches:
+                try:
+                    _write_rows(conn, batch)
+                except StoreError as exc:
+                    exc.message = f"bulk load batch {done.batches + 1}: {exc.message}"
+                    exc.args = (exc.message,)
+                    raise
+                done = LoadProgress(done.nodes + batch.nodes, done.rels + batch.rels, done.batches + 1)
+                if progress is not None:
+                    progress(done)
+            conn.execute("COMMIT")
+            for statement in sql.TABLES:
+                conn.execute(statement)  # the relationship indexes (CREATE ... IF NOT EXISTS)
+            for _label, _table, indexes in sql.index_tables():
+                for statement in indexes:
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA analysis_limit = {_ANALYSIS_LIMIT}")
+            conn.execute("ANALYZE")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise StoreError(f"cannot put the new store in WAL mode (got {mode})")
+            conn.close()
+            self._swap_in(building)
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            building.unlink(missing_ok=True)
+            raise _operational_error(exc, "load") from exc
+        except BaseException:
+            conn.close()
+            building.unlink(missing_ok=True)
+            raise
+        return done
+
+    def _swap_in(self, building: FsPath) -> None:
+        """Make the built file the store: flushed to disk, then one atomic rename."""
+        _fsync(building)
+        self._close_pool()
+        if self._wal_path.exists():
+            raise StoreBusy(
+                "另一进程在载入期间打开了数据库，未载入任何数据；请停止该进程后重试 / another process "
+                f"opened {self.path} during the bulk load, so nothing was loaded: stop it and load again"
+            )
+        os.replace(building, self.path)
+        _fsync_directory(self.path.parent)
 
     def refresh_statistics(self) -> None:
         """Update the query planner's statistics (ANALYZE, sampled so it takes milliseconds).
@@ -543,22 +679,13 @@ class SqliteStore(GraphStore):
             uow._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def load_batch(self, batch: PreparedBatch) -> None:
-        nodes, indexed, rels = batch.rows
         with self._transaction(write=True, managed=False) as uow:
             conn = uow._conn
             # Fewer, larger checkpoints while loading: a page written by several batches is copied
             # into the database file once. Set back for whatever the connection does next.
             conn.execute(f"PRAGMA wal_autocheckpoint = {_LOAD_CHECKPOINT_PAGES}")
             try:
-                try:
-                    conn.executemany(sql.UPSERT_NODE, nodes)
-                    for label, rows in indexed.items():
-                        conn.executemany(str(sql.upsert_index(NODE_TYPES[label])), rows)
-                    conn.executemany(sql.UPSERT_REL, rels)
-                except sqlite3.IntegrityError as exc:
-                    raise _constraint_error(exc, "load") from exc
-                except sqlite3.OperationalError as exc:
-                    raise _operational_error(exc, "load") from exc
+                _write_rows(conn, batch)
                 uow.commit()
             finally:
                 conn.execute("PRAGMA wal_autocheckpoint = 1000")
@@ -567,8 +694,52 @@ class SqliteStore(GraphStore):
         return f"embedded SQLite store at {self.path}"
 
     def close(self) -> None:
-        while True:
-            try:
-                self._pool.get_nowait().close()
-            except queue.Empty:
-                return
+        self._close_pool()
+
+
+def _write_rows(conn: sqlite3.Connection, batch: PreparedBatch) -> None:
+    """Insert one prepared batch: nodes, their side-table rows, then relationships."""
+    nodes, indexed, rels = batch.rows
+    try:
+        conn.executemany(sql.UPSERT_NODE, nodes)
+        for label, rows in indexed.items():
+            conn.executemany(str(sql.upsert_index(NODE_TYPES[label])), rows)
+        conn.executemany(sql.UPSERT_REL, rels)
+    except sqlite3.IntegrityError as exc:
+        raise _constraint_error(exc, "load") from exc
+    except sqlite3.OperationalError as exc:
+        raise _operational_error(exc, "load") from exc
+
+
+def _process_alive(pid: int) -> bool:
+    if os.name != "posix":  # os.kill would end the process there; leave the file alone
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _fsync(path: FsPath) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_directory(path: FsPath) -> None:
+    """Make a rename in `path` durable (POSIX; elsewhere the rename is as durable as the OS makes it)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -61,7 +62,7 @@ def db(tmp_path: Path) -> Path:
 
 
 def integrity(db: Path) -> str:
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn:  # closed at once: an open connection is a user of the store
         return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
 
 
@@ -155,4 +156,36 @@ def test_two_processes_write_at_once_without_losing_a_transaction(db: Path) -> N
     store = SqliteStore(db)
     assert store.counts().nodes["Household"] == 600
     assert store.counts().rels["LIVES_IN"] == 600
+    store.close()
+
+
+def test_sigkill_during_a_load_built_beside_an_empty_store_leaves_it_empty(tmp_path: Path) -> None:
+    """Into an empty store the load builds a new file beside it (decision 0009); killed half-way,
+    the store is exactly as it was and the next load clears the half-built file."""
+    db = tmp_path / "empty.db"
+    store = SqliteStore(db, create=True)
+    store.ensure_schema()
+    store.close()
+    proc = child(
+        """
+        from graph.model import Household
+        def report(done):
+            print(f"written {done.batches} {done.nodes}", flush=True)
+        only_households = (i for i in households("h", 1_000_000) if isinstance(i, Household))
+        store.bulk_load(only_households, batch_size=int(sys.argv[2]), progress=report)
+        """,
+        db,
+        str(BATCH),
+    )
+    wait_for(proc, "written 4 ")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert [p.name for p in tmp_path.glob("empty.db.loading-*")] == [f"empty.db.loading-{proc.pid}"]
+    assert integrity(db) == "ok"
+    store = SqliteStore(db)
+    assert sum(store.counts().nodes.values()) == 0
+    store.bulk_load(h for h in households("h", 3 * BATCH) if isinstance(h, Household))
+    assert store.counts().nodes["Household"] == 3 * BATCH
+    assert list(tmp_path.glob("empty.db.loading-*")) == []
     store.close()
