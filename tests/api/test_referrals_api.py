@@ -218,7 +218,7 @@ def test_township_rejects_and_the_need_returns_to_the_county(world: World, call:
 
 
 def test_provider_rejects_the_township_routes_again_then_reopens(world: World, call: Call) -> None:
-    _need, referral = report_and_dispatch(world, call)
+    need_id, referral = report_and_dispatch(world, call)
     hop1 = referral["hops"][0]["id"]
     call("township", "POST", f"/tasks/{hop1}/accept")
     wrong_side = call("charity1", "POST", f"/tasks/{hop1}/accept", expect=404)
@@ -262,6 +262,16 @@ def test_provider_rejects_the_township_routes_again_then_reopens(world: World, c
     )
     assert reopened["reopened_count"] == 1 and reopened["hops"][3]["assignee_id"] == village_body
     assert reopened["hops"][3]["changes"][0]["reason_code"] == "incomplete"
+    # The referral records its own reopen: it stays active (it was never closed), with the reason.
+    own = reopened["changes"][-1]
+    assert (own["from_status"], own["to_status"], own["by"]) == ("active", "active", "user:township")
+    assert (own["reason"], own["reason_code"]) == ("金额不足", "incomplete") and own["at"]
+    timeline = call("township", "GET", f"/needs/{need_id}/trace")["timeline"]
+    (shown,) = [e for e in timeline if e["kind"] == "referral_reopened"]
+    assert (shown["subject_label"], shown["subject_id"]) == ("Referral", referral["id"])
+    assert (shown["actor"], shown["at"], shown["reason"]) == ("user:township", own["at"], "金额不足")
+    assert shown["summary_zh"] == "重新办理：办理不到位（金额不足）"
+    assert shown["summary_en"] == "Reopened: Not delivered as needed (金额不足)"
     verify = call(
         "township", "POST", f"/referrals/{referral['id']}/verify", json={"result": "partial"}, expect=409
     )
