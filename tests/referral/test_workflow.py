@@ -20,7 +20,7 @@ from graph.store import GraphStore, UnitOfWork, where
 from referral.access.errors import Forbidden
 from referral.access.policy import Policy, Principal
 from referral.access.tasks import organisation_serves
-from referral.routing import escalation, needs, service
+from referral.routing import escalation, needs, notifications, service
 from referral.routing.models import DispatchRequest, NeedCreate, OfferRequest, ReleaseRequest, Target
 from referral.routing.workflow import InvalidTransition
 from tests.api.conftest import World, build_world, copy_world
@@ -182,8 +182,7 @@ def test_the_holder_gives_a_claimed_task_back_to_the_pool(world: World) -> None:
 
     def record(uow: UnitOfWork) -> tuple[int, int]:
         """The holder's record: tasks it gave back, tasks taken back for not starting."""
-        n = service.notifications
-        return n.given_back_count(uow, org), n.returned_to_pool_count(uow, org)
+        return notifications.given_back_count(uow, org), notifications.returned_to_pool_count(uow, org)
 
     given, returned = world.store.run(record, write=False)
     later = now + timedelta(hours=1)
