@@ -53,7 +53,7 @@ def batch_matching(body: BatchRequest, policy: CurrentPolicy, svc: Services) -> 
 @router.get(
     "/households/{household_id}/plan",
     responses=NOT_FOUND,
-    summary="一户一策 / the household's plan (regenerated when the household changed)",
+    summary="一户一策 / the household's plan (regenerated when the household or its open needs changed)",
 )
 def household_plan(household_id: ObjectId, policy: CurrentPolicy, svc: Services) -> PlanView:
     return svc.store.run(lambda uow: plans.household_plan(uow, policy, household_id))

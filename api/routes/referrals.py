@@ -29,6 +29,7 @@ from referral.routing.models import (
     PoolPage,
     ReasonRequest,
     ReferralView,
+    ReleaseRequest,
     ReopenRequest,
     Target,
     TaskNote,
@@ -163,6 +164,14 @@ def complete(hop_id: ObjectId, body: CompleteRequest, policy: CurrentPolicy, svc
 def claim(hop_id: ObjectId, policy: CurrentPolicy, svc: Services) -> TaskView:
     """Exactly one of any number of concurrent claims wins; the others get 409."""
     return svc.store.run(lambda uow: routing.claim(uow, policy, hop_id, svc.deadlines))
+
+
+@router.post(
+    "/tasks/{hop_id}/release", responses=WRITE, summary="交回任务池 / give a claimed task back to the pool"
+)
+def release(hop_id: ObjectId, body: ReleaseRequest, policy: CurrentPolicy, svc: Services) -> TaskView:
+    """Only the organisation holding the task, before it starts; it is open to every provider again."""
+    return svc.store.run(lambda uow: routing.release(uow, policy, hop_id, body))
 
 
 @router.post(

@@ -276,6 +276,8 @@ class Plan(Node):
     id: NonEmptyStr
     household_id: NonEmptyStr
     household_version: int = Field(ge=1)
+    # The household's open needs it was made from, each as "<need id>:<version>", sorted.
+    open_need_versions: list[str] = Field(default_factory=list)
     generated_at: UtcDateTime
     generated_by: NonEmptyStr
 

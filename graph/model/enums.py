@@ -276,6 +276,7 @@ class NotificationKind(LabelledEnum):
     TASK_RETURNED = ("task_returned", "任务退回", "A task came back with a reason")
     ESCALATED = ("escalated", "超时升级", "An overdue task was escalated")
     RETURNED_TO_POOL = ("returned_to_pool", "退回任务池", "A claimed task went back to the pool")
+    GIVEN_BACK = ("given_back", "交回任务池", "A claimed task was given back to the pool")
     VERIFY_REQUESTED = ("verify_requested", "待核验", "A completed task awaits verification")
 
 

@@ -44,7 +44,7 @@ class Action(enum.StrEnum):
     WORK_TASK = (
         "work_task"  # act on a task assigned to one's organisation or body: start, hold, fail, complete
     )
-    CLAIM_TASK = "claim_task"  # claim a task from the open pool
+    CLAIM_TASK = "claim_task"  # claim a task from the open pool, or give a claimed one back
     VERIFY = "verify"  # verify and close a referral, or reopen it; record the effect evaluation
     READ_TASKS = "read_tasks"  # queues, open tasks, notifications
     READ_TRACE = "read_trace"  # a household's or a need's assistance chain

@@ -1,11 +1,16 @@
 """The one-household plan (一户一策): the policies a household qualifies for and the resources matched
 to each of its open needs, stored as a `Plan` node with `PLAN_ITEM` relationships.
 
-A plan records the household version it was made from; reading it regenerates it when the household
-changed since (`household_version` behind `Household.version`), and a caller may force regeneration.
-Every generation is a write with its audit entry. Plan items carry no member data: reasons name the
-rules and the resource's values only, so nothing in a plan needs masking beyond the household's target
-groups, shown as in the household's detail.
+A plan records what it was made from: the household's version (`household_version`) and each of its
+open needs with the need's version (`open_need_versions`, `<id>:<version>`, sorted). Reading it
+regenerates it when either moved since: the household changed, or a need was reported, reported again
+(its urgency may rise), referred, met, unmet, withdrawn or sent back to open (each adds, drops or
+re-versions an open need: every change to a need raises its version). Otherwise the stored plan is
+served; a caller may force regeneration. A plan stored before needs were recorded (an empty list) is
+regenerated once when the household has open needs. Every generation is a write with its audit entry.
+
+Plan items carry no member data: reasons name the rules and the resource's values only, so nothing in a
+plan needs masking beyond the household's target groups, shown as in the household's detail.
 """
 
 from __future__ import annotations
@@ -26,12 +31,25 @@ TOP_PER_NEED = 3
 def household_plan(uow: UnitOfWork, policy: Policy, household_id: str, *, force: bool = False) -> PlanView:
     """The household's current plan; generated when there is none, it is stale, or `force`."""
     household, _access = policy.load_household(uow, household_id, Action.MATCH)
-    latest = uow.find(
-        Plan, where(household_id=household.id), order_by=[Order("generated_at", descending=True)], limit=1
+    # The newest plan; two made at the same moment (a fixed clock) go by their ULIDs (creation order).
+    newest = [Order("generated_at", descending=True), Order("id", descending=True)]
+    latest = uow.find(Plan, where(household_id=household.id), order_by=newest, limit=1)
+    needs = _open_needs(uow, household)
+    if latest and not force and is_current(latest[0], household, needs):
+        return _view(uow, latest[0], household, needs, regenerated=False)
+    return _generate(uow, policy, household, needs)
+
+
+def need_versions(needs: list[Need]) -> list[str]:
+    """The open needs a plan is made from, as stored on it: `<id>:<version>`, sorted."""
+    return sorted(f"{n.id}:{n.version}" for n in needs)
+
+
+def is_current(plan: Plan, household: Household, open_needs: list[Need]) -> bool:
+    """Whether a stored plan was made from the household and open needs as they are now."""
+    return plan.household_version == household.version and plan.open_need_versions == need_versions(
+        open_needs
     )
-    if latest and not force and latest[0].household_version == household.version:
-        return _view(uow, latest[0], household, regenerated=False)
-    return _generate(uow, policy, household)
 
 
 def _open_needs(uow: UnitOfWork, household: Household) -> list[Need]:
@@ -100,14 +118,14 @@ def _service_items(
     return items
 
 
-def _generate(uow: UnitOfWork, policy: Policy, household: Household) -> PlanView:
-    needs = _open_needs(uow, household)
+def _generate(uow: UnitOfWork, policy: Policy, household: Household, needs: list[Need]) -> PlanView:
     pool = load_pool(uow, [household.village_code])
     facts = load_facts(uow, [household], policy.now.date())[household.id]
     plan = Plan(
         id=new_id(),
         household_id=household.id,
         household_version=household.version,
+        open_need_versions=need_versions(needs),
         generated_at=policy.now,
         generated_by=policy.principal.actor,
     )
@@ -126,13 +144,16 @@ def _generate(uow: UnitOfWork, policy: Policy, household: Household) -> PlanView
         changes={
             "household_id": [None, household.id],
             "household_version": [None, household.version],
+            "open_needs": [None, len(needs)],
             "items": [None, len(items)],
         },
     )
-    return _view(uow, plan, household, regenerated=True)
+    return _view(uow, plan, household, needs, regenerated=True)
 
 
-def _view(uow: UnitOfWork, plan: Plan, household: Household, *, regenerated: bool) -> PlanView:
+def _view(
+    uow: UnitOfWork, plan: Plan, household: Household, needs: list[Need], *, regenerated: bool
+) -> PlanView:
     rels = uow.neighbours(plan.ref, ["PLAN_ITEM"], Direction.OUT, label=Resource.LABEL)
     received = {
         n.node.key for n in uow.neighbours(household.ref, ["RECEIVES"], Direction.OUT, label=Resource.LABEL)
@@ -166,5 +187,5 @@ def _view(uow: UnitOfWork, plan: Plan, household: Household, *, regenerated: boo
         groups=sorted(household.categories),
         policies=policies,
         services=services,
-        open_needs=[n.id for n in _open_needs(uow, household)],
+        open_needs=[n.id for n in needs],
     )

@@ -15,7 +15,15 @@ from referral.routing.models import CancelRequest, ReferralView, ReopenRequest, 
 from referral.routing.parties import Party, acts_for, assignee_of, dispatcher_of, hops_of, household_body
 from referral.routing.service import reopen_need_if_idle
 from referral.routing.views import referral_view
-from referral.routing.workflow import OPEN, InvalidTransition, Side, move_hop, move_need, move_referral
+from referral.routing.workflow import (
+    OPEN,
+    InvalidTransition,
+    Side,
+    move_hop,
+    move_need,
+    move_referral,
+    record_change,
+)
 
 REFERRAL_NOT_FOUND = "转介不存在或不在您的范围内 / referral not found or outside your scope"
 
@@ -127,7 +135,11 @@ def reopen(
     body: ReopenRequest,
     deadlines: Deadlines = DEFAULT_DEADLINES,
 ) -> ReferralView:
-    """Instead of closing it, send the case out again with a reason: a new hop, `reopened_count` + 1."""
+    """Instead of closing it, send the case out again with a reason: a new hop, `reopened_count` + 1.
+
+    Recorded on the referral itself too (a StatusChange active -> active with the reason and code,
+    which the trace shows as the reopen), beside the new hop's own StatusChange.
+    """
     referral, household, access = load_referral(uow, policy, referral_id, Action.VERIFY)
     sender = _verifier(uow, policy, household)
     _awaiting_verification(uow, referral, frozenset({HopStatus.COMPLETED, HopStatus.FAILED}))
@@ -148,6 +160,18 @@ def reopen(
     )
     if not uow.update_if(bumped, {"status": referral.status, "version": referral.version}):
         raise StaleVersion("转介已被他人更改 / the referral changed meanwhile; reload and retry")
+    # The referral stays active (it was never closed: reopening replaces the verification), so its
+    # own record of the reopen is a StatusChange from active to active with the reason.
+    record_change(
+        uow,
+        bumped,
+        referral.status.value,
+        bumped.status.value,
+        by=by,
+        at=at,
+        reason=body.reason,
+        reason_code=body.reason_code,
+    )
     audit.append(
         uow,
         actor=by,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from graph.model import AllianceBody, Household, Need, Organisation, Referral, ReferralHop
+from graph.model import AllianceBody, Household, Need, Referral, ReferralHop
 from graph.model.enums import AllianceLevel, HopReason, HopStatus, NotificationKind
 from graph.store import UnitOfWork, where
 from referral.access.errors import StaleVersion
@@ -19,9 +19,10 @@ from referral.access.policy import Action, Policy
 from referral.audit import service as audit
 from referral.routing import notifications
 from referral.routing.deadlines import DEFAULT_DEADLINES, Deadlines
+from referral.routing.hops import back_to_pool
 from referral.routing.models import EscalationAction, EscalationReport
 from referral.routing.parties import assignee_of, body_at, county_of, township_of
-from referral.routing.workflow import OPEN, Side, move_hop
+from referral.routing.workflow import OPEN, Side
 
 SYSTEM_ACTOR = "system:escalation"
 S = HopStatus
@@ -37,29 +38,17 @@ def _household_of(uow: UnitOfWork, hop: ReferralHop) -> tuple[Household, Need] |
 
 
 def _return_to_pool(uow: UnitOfWork, hop: ReferralHop, now: datetime, actor: str) -> EscalationAction:
-    org = assignee_of(uow, hop)
-    moved = move_hop(
+    moved, org = back_to_pool(
         uow,
         hop,
-        S.READY,
         sides={Side.SYSTEM},
         by=actor,
         at=now,
         reason="认领后逾期未开始，退回任务池 / claimed but not started in time: back to the pool",
         reason_code=HopReason.NOT_STARTED,
-        changes={"assignee_id": None, "assignee_label": None, "accept_due_at": None},
+        kind=NotificationKind.RETURNED_TO_POOL,
+        message=f"第{hop.seq}环认领后未按期开始，已退回任务池 / hop {hop.seq} was not started in time",
     )
-    if isinstance(org, Organisation):
-        uow.unrelate("ASSIGNED_TO", hop.ref, org.ref)
-        notifications.send(
-            uow,
-            org,
-            NotificationKind.RETURNED_TO_POOL,
-            subject_label=ReferralHop.LABEL,
-            subject_id=hop.id,
-            message=f"第{hop.seq}环认领后未按期开始，已退回任务池 / hop {hop.seq} was not started in time",
-            at=now,
-        )
     return EscalationAction(
         hop_id=moved.id,
         referral_id=moved.referral_id,

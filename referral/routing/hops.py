@@ -1,7 +1,9 @@
-"""Opening a new hop of a referral, and where a task may be sent (shared by dispatch, assign and reopen)."""
+"""Opening a new hop of a referral, and where a task may be sent (shared by dispatch, assign and reopen);
+putting a claimed task back in the pool (shared by the deadline check and the give-back)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Literal
 
@@ -26,8 +28,8 @@ from referral.audit import service as audit
 from referral.routing import notifications
 from referral.routing.deadlines import Deadlines
 from referral.routing.models import Target
-from referral.routing.parties import Party, hops_of, township_of
-from referral.routing.workflow import record_change
+from referral.routing.parties import Party, assignee_of, hops_of, township_of
+from referral.routing.workflow import Side, move_hop, record_change
 
 
 def _bad_target(field: str, value: str, message: str) -> InvalidInput:
@@ -138,3 +140,41 @@ def open_hop(
             at=at,
         )
     return hop
+
+
+def back_to_pool(
+    uow: UnitOfWork,
+    hop: ReferralHop,
+    *,
+    sides: Iterable[Side],
+    by: str,
+    at: datetime,
+    reason: str,
+    reason_code: HopReason,
+    kind: NotificationKind,
+    message: str,
+) -> tuple[ReferralHop, Party | None]:
+    """A claimed task back in the open pool: `accepted` -> `ready` without an assignee.
+
+    The move goes through the table (the system's deadline check or the assignee giving it back);
+    the organisation that held it loses ASSIGNED_TO and gets a notification of `kind`, which is its
+    record of the return. Returns the moved hop and the organisation (None: nobody held it).
+    """
+    holder = assignee_of(uow, hop)
+    moved = move_hop(
+        uow,
+        hop,
+        HopStatus.READY,
+        sides=sides,
+        by=by,
+        at=at,
+        reason=reason,
+        reason_code=reason_code,
+        changes={"assignee_id": None, "assignee_label": None, "accept_due_at": None},
+    )
+    if isinstance(holder, Organisation):
+        uow.unrelate("ASSIGNED_TO", hop.ref, holder.ref)
+        notifications.send(
+            uow, holder, kind, subject_label=ReferralHop.LABEL, subject_id=hop.id, message=message, at=at
+        )
+    return moved, holder

@@ -93,6 +93,16 @@ class ReasonRequest(Request):
     reason: Reason
 
 
+class ReleaseRequest(Request):
+    """交回任务池 / give a claimed task not yet started back to the open pool, with the reason.
+
+    `not_started` is the deadline check's own code, so it is refused here (422).
+    """
+
+    reason_code: HopReason
+    reason: Reason
+
+
 class CompleteRequest(Request):
     """办结 / complete a task with what was delivered: an amount in fen or a number of units.
 
@@ -248,6 +258,9 @@ class PoolPage(View):
     tasks: list[TaskView]
     returned_to_pool: int = Field(
         description="本机构认领后逾期未开始被收回的任务数 / claimed tasks taken back"
+    )
+    given_back: int = Field(
+        description="本机构认领后主动交回任务池的任务数 / claimed tasks this organisation gave back"
     )
 
 

@@ -109,3 +109,8 @@ def returned_to_pool_count(uow: UnitOfWork, organisation_id: str) -> int:
     return uow.count(
         Notification, where(recipient_id=organisation_id, kind=NotificationKind.RETURNED_TO_POOL)
     )
+
+
+def given_back_count(uow: UnitOfWork, organisation_id: str) -> int:
+    """How many claimed tasks this organisation gave back to the pool itself."""
+    return uow.count(Notification, where(recipient_id=organisation_id, kind=NotificationKind.GIVEN_BACK))

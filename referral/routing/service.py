@@ -1,4 +1,5 @@
-"""Routing: dispatch a need, act on a task (receive ... complete), route it onward, claim from the pool.
+"""Routing: dispatch a need, act on a task (receive ... complete), route it onward, claim from the pool
+and give a claimed task back.
 
 Every function takes the caller's `Policy` and a unit of work and never commits. Every status change
 goes through `workflow.move_hop` (the transition table); the caller's side (sender, assignee,
@@ -22,15 +23,29 @@ from graph.model import (
     Uses,
     new_id,
 )
-from graph.model.enums import AllianceLevel, HopStatus, NeedStatus, NotificationKind, ReferralStatus
+from graph.model.enums import (
+    AllianceLevel,
+    HopReason,
+    HopStatus,
+    NeedStatus,
+    NotificationKind,
+    ReferralStatus,
+)
 from graph.store import UnitOfWork, where
 from referral.access.errors import StaleVersion
 from referral.access.policy import Action, Policy
-from referral.access.tasks import LoadedTask, TaskAccess, load_task, organisation_serves, task_pii
+from referral.access.tasks import (
+    LoadedTask,
+    TaskAccess,
+    load_task,
+    organisation_serves,
+    task_access,
+    task_pii,
+)
 from referral.audit import service as audit
 from referral.routing import notifications
 from referral.routing.deadlines import DEFAULT_DEADLINES, Deadlines
-from referral.routing.hops import open_hop, resolve_target
+from referral.routing.hops import back_to_pool, open_hop, resolve_target
 from referral.routing.models import (
     CompleteRequest,
     DispatchRequest,
@@ -38,6 +53,7 @@ from referral.routing.models import (
     PoolPage,
     ReasonRequest,
     ReferralView,
+    ReleaseRequest,
     Target,
     TaskNote,
     TaskView,
@@ -382,6 +398,50 @@ def claim(uow: UnitOfWork, policy: Policy, hop_id: str, deadlines: Deadlines = D
     return _view(uow, policy, claimed, moved)
 
 
+def release(uow: UnitOfWork, policy: Policy, hop_id: str, body: ReleaseRequest) -> TaskView:
+    """交回任务池: the organisation holding a task it claimed, not yet started, gives it back with a reason.
+
+    Only the holder may (the assignee side of `accepted` -> `ready`; anyone else sees no such task,
+    or is not the assignee: 409), and only a task that came from the pool. It is recorded like the
+    deadline check's return: the move with the reason on its StatusChange, the audit entry, the
+    assignee cleared, and a `given_back` notification to the organisation, counted on its pool page.
+    """
+    task, sides = _load(uow, policy, hop_id, Action.CLAIM_TASK)
+    if body.reason_code is HopReason.NOT_STARTED:
+        message = (
+            "「逾期未开始」仅由超时检查使用，请选择其他原因 / not_started is the deadline check's code; "
+            "give another reason"
+        )
+        raise InvalidInput(
+            message, [{"field": "body:reason_code", "value": body.reason_code.value, "message": message}]
+        )
+    if task.hop.pool_area_code is None:
+        raise InvalidTransition(
+            "只有从任务池认领的任务可以交回 / only a task claimed from the pool can be given back",
+            from_status=task.hop.status.value,
+            to_status=S.READY.value,
+        )
+    by, at = policy.principal.actor, policy.now
+    moved, _org = back_to_pool(
+        uow,
+        task.hop,
+        sides=sides,
+        by=by,
+        at=at,
+        reason=body.reason,
+        reason_code=body.reason_code,
+        kind=NotificationKind.GIVEN_BACK,
+        message=f"第{task.hop.seq}环已交回任务池：{body.reason_code.zh} / hop {task.hop.seq} given back: "
+        f"{body.reason_code.en}",
+    )
+    # The caller no longer holds the task: it sees it as any provider serving the household does.
+    access = task_access(uow, policy, moved, task.household)
+    released = LoadedTask(
+        moved, task.referral, task.household, access, task_pii(uow, policy, task.household, access)
+    )
+    return _view(uow, policy, released, moved)
+
+
 def pool(uow: UnitOfWork, policy: Policy, limit: int = 100) -> PoolPage:
     """Open pool tasks whose household lies in the caller's organisation's service area, masked."""
     policy.require(Action.CLAIM_TASK)
@@ -397,7 +457,8 @@ def pool(uow: UnitOfWork, policy: Policy, limit: int = 100) -> PoolPage:
         if len(tasks) >= limit:
             break
     returned = notifications.returned_to_pool_count(uow, org_id) if org_id else 0
-    return PoolPage(tasks=tasks, returned_to_pool=returned)
+    given_back = notifications.given_back_count(uow, org_id) if org_id else 0
+    return PoolPage(tasks=tasks, returned_to_pool=returned, given_back=given_back)
 
 
 def task_detail(uow: UnitOfWork, policy: Policy, hop_id: str) -> TaskView:

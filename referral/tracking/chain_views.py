@@ -24,7 +24,7 @@ from graph.model import (
 )
 from graph.model.enums import HopStatus, NeedStatus, ReferralStatus
 from referral.tracking.lateness import completed_late, is_overdue, late_hours, started_at
-from referral.tracking.models import TraceEdge, TraceEvent, TraceGraph, TraceNode
+from referral.tracking.models import EventKind, TraceEdge, TraceEvent, TraceGraph, TraceNode
 
 POOL_LABEL = "Pool"
 _STATUS_ENUMS: dict[str, type[HopStatus] | type[NeedStatus] | type[ReferralStatus]] = {
@@ -193,14 +193,25 @@ def build_timeline(parts: ChainParts) -> list[TraceEvent]:
     return sorted(events, key=lambda e: e.at)
 
 
+def _is_reopen(change: StatusChange) -> bool:
+    """A referral's change to its own status: how a reopen is recorded (it stays active)."""
+    return change.subject_label == "Referral" and change.from_status == change.to_status
+
+
 def _change_event(parts: ChainParts, change: StatusChange, hop: ReferralHop | None) -> TraceEvent:
     before = _status_label(change.subject_label, change.from_status)
     after = _status_label(change.subject_label, change.to_status)
-    kinds = {"Need": "need_status", "Referral": "referral_status"}
+    kinds: dict[str, EventKind] = {"Need": "need_status", "Referral": "referral_status"}
+    kind: EventKind = "hop_status" if hop is not None else kinds.get(change.subject_label, "need_status")
     summary_zh = f"{before} → {after}"
     summary_en = f"{change.from_status or '—'} -> {change.to_status}"
     late = False
-    if hop is not None:
+    if _is_reopen(change):
+        kind = "referral_reopened"
+        code = change.reason_code
+        summary_zh = "重新办理" + (f"：{code.zh}" if code else "")
+        summary_en = "Reopened" + (f": {code.en}" if code else "")
+    elif hop is not None:
         sender_label, sender_key = parts.sender(hop)
         route = (
             f"{parts.party_name(sender_label, sender_key)} → "
@@ -213,7 +224,7 @@ def _change_event(parts: ChainParts, change: StatusChange, hop: ReferralHop | No
         summary_zh += f"（{change.reason}）"
         summary_en += f" ({change.reason})"
     return TraceEvent(
-        kind="hop_status" if hop is not None else kinds.get(change.subject_label, "need_status"),
+        kind=kind,
         at=change.at,
         actor=change.by,
         subject_label=change.subject_label,

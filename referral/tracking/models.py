@@ -119,6 +119,7 @@ EventKind = Literal[
     "need_status",
     "referral_created",
     "referral_status",
+    "referral_reopened",
     "hop_status",
     "hop_escalated",
     "delivery",

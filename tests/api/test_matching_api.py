@@ -1,5 +1,5 @@
 """Matching through the API: candidates for a need, the batch proposal for an area, the household plan
-(regenerated after the household changes), each within the caller's scope (404 outside)."""
+(regenerated after the household or its open needs change), each within the caller's scope (404 outside)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from graph.model import Need
-from graph.model.enums import NeedStatus
+from graph.model.enums import NeedStatus, NeedType
 from graph.store import where
 from referral.matching.scoring import UNMET_COST
 from tests.api.conftest import World
@@ -122,6 +122,45 @@ def test_plan_regenerated_after_household_patch(world: World, client: TestClient
     assert stale["household_version"] == patched.json()["version"]
     forced = client.post(f"/api/v1/households/{hid}/plan", headers=h)
     assert forced.status_code == 201 and forced.json()["id"] != stale["id"]
+
+
+def test_plan_follows_the_households_open_needs(world: World, client: TestClient, headers: Headers) -> None:
+    """A need reported after the plan was made is in the plan read next, with its matched services;
+    once withdrawn it is gone again. In between, the stored plan is served as it is."""
+    hid = world.scenario.hh_provider
+    h = headers("socialworker")
+    before = client.get(f"/api/v1/households/{hid}/plan", headers=h).json()
+    kind = NeedType.PSYCHOLOGICAL  # the seeded county has services of this type for the household
+    assert not world.store.run(
+        lambda uow: uow.find(Need, where(household_id=hid, type=kind, status__in=["open", "referred"])),
+        write=False,
+    ), "the household already has an open need of this type"
+    reported = client.post(
+        "/api/v1/needs",
+        json={"household_id": hid, "type": kind.value, "urgency": "urgent", "description": "情绪低落"},
+        headers=h,
+    )
+    assert reported.status_code == 201, reported.text
+    need_id = reported.json()["id"]
+    offered = client.get(f"/api/v1/needs/{need_id}/candidates?limit=100", headers=h).json()["candidates"]
+    expected = [c["resource"]["code"] for c in offered if c["resource"]["kind"] != "policy"][:3]
+    assert expected, "the seed has services matching the new need"
+
+    plan = client.get(f"/api/v1/households/{hid}/plan", headers=h).json()
+    assert plan["regenerated"] is True and plan["id"] != before["id"]
+    assert plan["household_version"] == before["household_version"]  # the household itself is unchanged
+    assert need_id in plan["open_needs"]
+    matched = [s["resource"]["code"] for s in plan["services"] if need_id in s["need_ids"]]
+    assert sorted(matched) == sorted(expected)
+    assert all(kind.value in s["need_types"] for s in plan["services"] if need_id in s["need_ids"])
+    same = client.get(f"/api/v1/households/{hid}/plan", headers=h).json()
+    assert same["id"] == plan["id"] and same["regenerated"] is False
+
+    withdrawn = client.post(f"/api/v1/needs/{need_id}/withdraw", json={"reason": "已自行解决"}, headers=h)
+    assert withdrawn.status_code == 200, withdrawn.text
+    after = client.get(f"/api/v1/households/{hid}/plan", headers=h).json()
+    assert after["regenerated"] is True and need_id not in after["open_needs"]
+    assert not [s for s in after["services"] if need_id in s["need_ids"]]
 
 
 def test_plan_lists_policies_and_matched_services(world: World, client: TestClient, headers: Headers) -> None:

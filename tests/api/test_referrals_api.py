@@ -3,7 +3,8 @@
 A village worker reports a need, the county dispatches it, the township accepts it and offers it to
 the open pool, one charity claims it (a second one's claim is 409), starts and completes it with a
 delivery, and the township verifies: the referral is completed and the need met, and every step is a
-StatusChange with its actor and time. Also: returns to the sender, reopening, cancelling, withdrawing.
+StatusChange with its actor and time. Also: returns to the sender, giving a claimed task back to the
+pool, reopening, cancelling, withdrawing.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from graph.model import AllianceBody, Need, Organisation, ReferralHop, StatusChange
+from graph.model import AllianceBody, AuditEntry, Need, Organisation, ReferralHop, StatusChange
 from graph.model.enums import NeedType, OrganisationKind, Role
 from graph.store import UnitOfWork, where
 from referral.access.tasks import organisation_serves
@@ -217,7 +218,7 @@ def test_township_rejects_and_the_need_returns_to_the_county(world: World, call:
 
 
 def test_provider_rejects_the_township_routes_again_then_reopens(world: World, call: Call) -> None:
-    _need, referral = report_and_dispatch(world, call)
+    need_id, referral = report_and_dispatch(world, call)
     hop1 = referral["hops"][0]["id"]
     call("township", "POST", f"/tasks/{hop1}/accept")
     wrong_side = call("charity1", "POST", f"/tasks/{hop1}/accept", expect=404)
@@ -261,10 +262,68 @@ def test_provider_rejects_the_township_routes_again_then_reopens(world: World, c
     )
     assert reopened["reopened_count"] == 1 and reopened["hops"][3]["assignee_id"] == village_body
     assert reopened["hops"][3]["changes"][0]["reason_code"] == "incomplete"
+    # The referral records its own reopen: it stays active (it was never closed), with the reason.
+    own = reopened["changes"][-1]
+    assert (own["from_status"], own["to_status"], own["by"]) == ("active", "active", "user:township")
+    assert (own["reason"], own["reason_code"]) == ("金额不足", "incomplete") and own["at"]
+    timeline = call("township", "GET", f"/needs/{need_id}/trace")["timeline"]
+    (shown,) = [e for e in timeline if e["kind"] == "referral_reopened"]
+    assert (shown["subject_label"], shown["subject_id"]) == ("Referral", referral["id"])
+    assert (shown["actor"], shown["at"], shown["reason"]) == ("user:township", own["at"], "金额不足")
+    assert shown["summary_zh"] == "重新办理：办理不到位（金额不足）"
+    assert shown["summary_en"] == "Reopened: Not delivered as needed (金额不足)"
     verify = call(
         "township", "POST", f"/referrals/{referral['id']}/verify", json={"result": "partial"}, expect=409
     )
     assert "open" in verify["detail"]
+
+
+def test_a_provider_gives_a_claimed_task_back_to_the_pool(world: World, call: Call) -> None:
+    """交回任务池: only the holder, before starting, with a reason; other providers may claim it again."""
+    _need, referral = report_and_dispatch(world, call, urgency="general")
+    hop1 = referral["hops"][0]["id"]
+    call("township", "POST", f"/tasks/{hop1}/accept")
+    hop2 = call("township", "POST", f"/tasks/{hop1}/offer", json={}, expect=201)["hops"][1]["id"]
+    call("charity1", "POST", f"/tasks/{hop2}/claim")
+    before = call("charity1", "GET", "/tasks/pool")
+    why = {"reason_code": "no_capacity", "reason": "本周人手不足"}
+
+    hidden = call("charity2", "POST", f"/tasks/{hop2}/release", json=why, expect=404)
+    missing = call("charity2", "POST", "/tasks/01NOSUCHTASK/release", json=why, expect=404)
+    assert hidden["detail"] == missing["detail"]
+    call("township", "POST", f"/tasks/{hop2}/release", json=why, expect=403)
+    call("charity1", "POST", f"/tasks/{hop2}/release", expect=422)  # the reason is required
+    refused = call(
+        "charity1", "POST", f"/tasks/{hop2}/release", json=why | {"reason_code": "not_started"}, expect=422
+    )
+    assert "not_started" in refused["detail"]
+
+    released = call("charity1", "POST", f"/tasks/{hop2}/release", json=why)
+    task = released["hop"]
+    assert task["status"] == "ready" and task["assignee_id"] is None and task["reason_code"] == "no_capacity"
+    assert released["access"] == ["pool"] and released["household"]["address"] is None  # masked again
+    last = task["changes"][-1]
+    assert (last["from_status"], last["to_status"], last["by"]) == ("accepted", "ready", "user:charity1")
+    assert (last["reason"], last["reason_code"]) == ("本周人手不足", "no_capacity") and last["at"]
+    entry = world.store.run(
+        lambda uow: uow.find(AuditEntry, where(object_id=hop2, action="hop_ready")), write=False
+    )
+    assert [e.actor for e in entry] == ["user:charity1"]
+
+    after = call("charity1", "GET", "/tasks/pool")  # the provider's record shows the give-back
+    assert after["given_back"] == before["given_back"] + 1
+    assert after["returned_to_pool"] == before["returned_to_pool"]
+    notes = call("charity1", "GET", "/notifications")["items"]
+    assert any(n["kind"] == "given_back" and n["subject_id"] == hop2 for n in notes)
+    seen = call("township", "GET", f"/tasks/{hop2}")["hop"]["changes"][-1]
+    assert seen["reason"] == "本周人手不足"
+
+    assert hop2 in {t["hop"]["id"] for t in call("charity2", "GET", "/tasks/pool")["tasks"]}
+    call("charity2", "POST", f"/tasks/{hop2}/claim")
+    call("charity1", "POST", f"/tasks/{hop2}/release", json=why, expect=404)  # no longer theirs
+    call("charity2", "POST", f"/tasks/{hop2}/start")
+    started = call("charity2", "POST", f"/tasks/{hop2}/release", json=why, expect=409)
+    assert started["title"] == "Invalid transition"
 
 
 def test_cancel_withdraw_and_stale_moves(world: World, call: Call) -> None:

@@ -71,6 +71,7 @@ class Row:
     # Users who see the object but stand on the wrong side of the table (409), or have no area (404).
     conflict: frozenset[str] = frozenset()
     unseen: frozenset[str] = frozenset()
+    from_pool: bool = False  # the hop was offered to the pool (and, when assigned, claimed from it)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -138,6 +139,7 @@ ROWS: list[Row] = [
         conflict=NOT_SIDE,
     ),
     Row("POST", "/api/v1/tasks/{hop_id}/claim", PROVIDERS, 200, "hop", S.READY),
+    Row("POST", "/api/v1/tasks/{hop_id}/release", PROVIDERS, 200, "hop", S.ACCEPTED, REASON, from_pool=True),
     Row(
         "POST",
         "/api/v1/tasks/{hop_id}/assign",
@@ -247,8 +249,14 @@ def make_chain(
     status: HopStatus,
     assignee: AllianceBody | Organisation | None,
     sender: AllianceBody | Organisation,
+    *,
+    from_pool: bool = False,
 ) -> tuple[Need, Referral, ReferralHop]:
-    """A referred need with one hop in `status`, written straight into the store (states, not paths)."""
+    """A referred need with one hop in `status`, written straight into the store (states, not paths).
+
+    A `ready` hop without an assignee is in the open pool; `from_pool` gives an assigned hop the pool
+    it was claimed from.
+    """
     now = world.clock.now
     need = Need(
         id=new_id(),
@@ -273,7 +281,7 @@ def make_chain(
         status=status,
         assignee_id=None if pool or assignee is None else assignee.id,
         assignee_label=None if pool or assignee is None else assignee.LABEL,  # type: ignore[arg-type]
-        pool_area_code=household.village_code[:9] + "000" if pool else None,
+        pool_area_code=household.village_code[:9] + "000" if pool or from_pool else None,
         created_at=now,
         updated_at=now,
         due_at=now + timedelta(days=7),
@@ -349,7 +357,9 @@ def prepare(world: World, p: Places, row: Row, user: str, scope: Scope) -> tuple
         sender = p.county_body
         if row.path.endswith("/cancel") and user in ("township", "fartownship"):
             sender = p.party[user]  # the township dispatched it itself
-        need, referral, hop = make_chain(uow, world, household, status, assignee, sender)
+        need, referral, hop = make_chain(
+            uow, world, household, status, assignee, sender, from_pool=row.from_pool
+        )
         return {"need_id": need.id, "referral_id": referral.id, "hop_id": hop.id}
 
     ids = world.store.run(build)

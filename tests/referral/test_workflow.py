@@ -13,14 +13,15 @@ from typing import Any, TypeVar
 
 import pytest
 
-from graph.errors import NodeNotFound
-from graph.model import Need, Notification, Organisation, ReferralHop, StatusChange
-from graph.model.enums import HopStatus, NeedType, NotificationKind, OrganisationKind, Role
+from graph.errors import InvalidInput, NodeNotFound
+from graph.model import AuditEntry, Need, Notification, Organisation, ReferralHop, StatusChange
+from graph.model.enums import HopReason, HopStatus, NeedType, NotificationKind, OrganisationKind, Role
 from graph.store import GraphStore, UnitOfWork, where
+from referral.access.errors import Forbidden
 from referral.access.policy import Policy, Principal
 from referral.access.tasks import organisation_serves
-from referral.routing import escalation, needs, service
-from referral.routing.models import DispatchRequest, NeedCreate, OfferRequest
+from referral.routing import escalation, needs, notifications, service
+from referral.routing.models import DispatchRequest, NeedCreate, OfferRequest, ReleaseRequest, Target
 from referral.routing.workflow import InvalidTransition
 from tests.api.conftest import World, build_world, copy_world
 
@@ -157,6 +158,76 @@ def test_claims_get_a_start_deadline_and_go_back_to_the_pool_when_not_started(wo
     assert not [x for x in again.actions if x.hop_id == hop_id]
     # Someone else may claim it now.
     run(world.store, a.charities[1], later, service.claim, hop_id)
+
+
+def test_the_holder_gives_a_claimed_task_back_to_the_pool(world: World) -> None:
+    """Only the organisation holding it, with a reason, before it starts; recorded like the timeout."""
+    a, now = actors(world), world.clock.now
+    _need, hop_id = pool_task(world, a, now)
+    holder, other = a.charities
+    run(world.store, holder, now, service.claim, hop_id)
+    why = ReleaseRequest(reason_code=HopReason.NO_CAPACITY, reason="本周人手不足")
+    before = world.store.counts()
+    with pytest.raises(NodeNotFound):  # another provider: the claimed task is no longer in its pool
+        run(world.store, other, now, service.release, hop_id, why)
+    with pytest.raises(Forbidden):  # the township: area staff do not claim, nor give back
+        run(world.store, a.township, now, service.release, hop_id, why)
+    timeout_code = ReleaseRequest(reason_code=HopReason.NOT_STARTED, reason="x")
+    with pytest.raises(InvalidInput):
+        run(world.store, holder, now, service.release, hop_id, timeout_code)
+    assert world.store.counts() == before and hop(world, hop_id).status is HopStatus.ACCEPTED
+
+    org = holder.organisation_id
+    assert org is not None
+
+    def record(uow: UnitOfWork) -> tuple[int, int]:
+        """The holder's record: tasks it gave back, tasks taken back for not starting."""
+        return notifications.given_back_count(uow, org), notifications.returned_to_pool_count(uow, org)
+
+    given, returned = world.store.run(record, write=False)
+    later = now + timedelta(hours=1)
+    view = run(world.store, holder, later, service.release, hop_id, why)
+    assert view.hop.status is HopStatus.READY and view.access == ["pool"]
+    moved = hop(world, hop_id)
+    assert (moved.assignee_id, moved.assignee_label, moved.accept_due_at) == (None, None, None)
+    assert moved.reason_code is HopReason.NO_CAPACITY and moved.ready_at == later
+
+    def recorded(uow: UnitOfWork) -> tuple[Any, ...]:
+        change = uow.find(StatusChange, where(subject_id=hop_id, from_status="accepted", to_status="ready"))
+        audit = uow.find(AuditEntry, where(object_id=hop_id, action="hop_ready"))
+        assigned = uow.neighbours(moved.ref, ["ASSIGNED_TO"])
+        return change, audit, assigned
+
+    (change,), (entry,), assigned = world.store.run(recorded, write=False)
+    assert (change.by, change.at, change.reason, change.reason_code) == (
+        holder.actor,
+        later,
+        "本周人手不足",
+        HopReason.NO_CAPACITY,
+    )
+    assert entry.actor == holder.actor and not assigned
+    assert world.store.run(record, write=False) == (given + 1, returned)  # a give-back, not a timeout
+    # Back in the pool for every provider serving the household, the one who gave it back included.
+    assert hop_id in {t.hop.id for t in run(world.store, other, later, service.pool).tasks}
+    run(world.store, other, later, service.claim, hop_id)
+    run(world.store, other, later, service.move_task, hop_id, HopStatus.IN_PROGRESS)
+    with pytest.raises(InvalidTransition):  # started: it can only be completed, put on hold or failed
+        run(world.store, other, later, service.release, hop_id, why)
+
+
+def test_only_a_task_from_the_pool_can_be_given_back(world: World) -> None:
+    a, now = actors(world), world.clock.now
+    need_id = new_need(world, a, now)
+    referral = run(world.store, a.county, now, service.dispatch, need_id, DispatchRequest())
+    hop1 = referral.hops[0].id
+    run(world.store, a.township, now, service.move_task, hop1, HopStatus.ACCEPTED)
+    org = a.charities[0].organisation_id
+    assigned = run(world.store, a.township, now, service.route_onward, hop1, Target(organisation_id=org))
+    hop2 = assigned.hops[1].id
+    run(world.store, a.charities[0], now, service.move_task, hop2, HopStatus.ACCEPTED)
+    why = ReleaseRequest(reason_code=HopReason.NO_CAPACITY, reason="满员")
+    with pytest.raises(InvalidTransition, match="任务池"):  # assigned by name: reject it instead
+        run(world.store, a.charities[0], now, service.release, hop2, why)
 
 
 def test_overdue_hops_escalate_once_per_level(world: World) -> None:

@@ -1,7 +1,7 @@
 """Random actions by random actors on one referral never leave the transition table.
 
-A hypothesis state machine drives the routing services (receive ... verify, claim, assign, offer,
-reopen, cancel) as the county, the township, the village worker, two charities and an officer of
+A hypothesis state machine drives the routing services (receive ... verify, claim, release, assign,
+offer, reopen, cancel) as the county, the township, the village worker, two charities and an officer of
 another township. After every step: each hop's StatusChanges replay from creation to its current
 status through pairs of the table only, and a refused action changed nothing in the store.
 """
@@ -30,6 +30,7 @@ from referral.routing.models import (
     DispatchRequest,
     OfferRequest,
     ReasonRequest,
+    ReleaseRequest,
     ReopenRequest,
     Target,
     VerifyRequest,
@@ -40,6 +41,7 @@ from tests.referral.test_workflow import Actors, actors, new_need, routing_templ
 
 Action = Callable[[UnitOfWork, Policy, str, str], Any]
 REASON = ReasonRequest(reason_code=HopReason.OTHER, reason="理由")
+RELEASE = ReleaseRequest(reason_code=HopReason.NO_CAPACITY, reason="交回")
 
 
 def _delivery() -> CompleteRequest:
@@ -62,6 +64,7 @@ def actions(org: str) -> dict[str, Action]:
         "fail": lambda uow, p, h, r: service.return_task(uow, p, h, HopStatus.FAILED, REASON),
         "complete": lambda uow, p, h, r: service.complete_task(uow, p, h, _delivery()),
         "claim": lambda uow, p, h, r: service.claim(uow, p, h),
+        "release": lambda uow, p, h, r: service.release(uow, p, h, RELEASE),
         "offer": lambda uow, p, h, r: service.offer(uow, p, h, OfferRequest()),
         "assign": lambda uow, p, h, r: service.route_onward(uow, p, h, Target(organisation_id=org)),
         "verify": lambda uow, p, h, r: closing.verify(
@@ -100,11 +103,12 @@ def check_replay(uow: UnitOfWork, referral_id: str) -> None:
         assert hop.version == len(changes) + (1 if hop.escalation_level else 0)
 
 
-# Weighted towards the actors and actions that move a case forward, so runs get deep into the table:
+# Weighted towards the actors and actions that move a case forward (or round the pool: claim, release),
+# so runs get deep into the table:
 # principals 0 county, 1 township, 2 village worker, 3 and 4 charities, 5 another township, and
 # 6: whoever holds the chosen hop (its assignee; the township once it is closed; a charity in the pool).
 WHO = [0, 1, 2, 3, 4, 5, 6, 6, 6, 6]
-FORWARD = ["accept", "start", "complete", "claim", "offer", "assign", "verify"]
+FORWARD = ["accept", "start", "complete", "claim", "release", "offer", "assign", "verify"]
 WHAT = sorted(FORWARD * 3 + [a for a in actions("x") if a not in FORWARD])
 
 
