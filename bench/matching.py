@@ -2,12 +2,14 @@
 networkx's min-cost flow and a greedy baseline for comparison.
 
     python -m bench.matching                       # county 360783, 8,000 households; synthetic 100k x 10k
-    python -m bench.matching --networkx-timeout 30
+    python -m bench.matching --networkx-timeout 60 # a shorter time box for networkx
 
 Fixed seeds and clock. networkx (`max_flow_min_cost`) runs in a child process on synthetic instances
-of growing size and stops after the first one that takes longer than --networkx-timeout seconds (or is
-killed at twice that); the comparison uses the largest instance it finished: the costs must be equal,
-and our solver's time should be at least 50x lower.
+of doubling size, each time-boxed to --networkx-timeout seconds (default 600: the issue's 10 minutes);
+the comparison uses the largest instance it finished in its box: the costs must be equal, and our
+whole call (building the network, solving, reading the assignment) should be at least 50x faster.
+Ours is the median of five runs on the same instance, right after networkx's; wall and CPU time are
+both printed, as the machine may be shared.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import multiprocessing as mp
 import os
 import random
 import shutil
+import statistics
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -64,17 +67,17 @@ def synthetic(needs: int, resources: int, seed: int, arcs_per_need: int = 8) -> 
 
 def _networkx_child(needs: int, resources: int, seed: int, out: mp.Queue) -> None:  # type: ignore[type-arg]
     net = build_network(synthetic(needs, resources, seed))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     cost = networkx_cost(net)
-    out.put((cost, time.perf_counter() - started))
+    out.put((cost, time.perf_counter() - started, time.process_time() - cpu))
 
 
-def run_networkx(needs: int, resources: int, seed: int, limit: float) -> tuple[int, float] | None:
-    """networkx's optimum and time on one synthetic instance, or None when killed at 2 x limit."""
+def run_networkx(needs: int, resources: int, seed: int, limit: float) -> tuple[int, float, float] | None:
+    """networkx's optimum, wall and CPU time on one synthetic instance; None when not done in `limit`."""
     queue: mp.Queue = mp.Queue()  # type: ignore[type-arg]
     child = mp.Process(target=_networkx_child, args=(needs, resources, seed, queue))
     child.start()
-    child.join(2 * limit)
+    child.join(limit + 30)  # the child also builds the network before its clock starts
     if child.is_alive():
         child.kill()
         child.join()
@@ -122,7 +125,7 @@ def main() -> None:
     parser.add_argument("--needs", type=int, default=100_000)
     parser.add_argument("--resources", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--networkx-timeout", type=float, default=60.0)
+    parser.add_argument("--networkx-timeout", type=float, default=600.0)
     args = parser.parse_args()
     load = os.getloadavg()[0]
     print(f"bench.matching: load average {load:.2f} on {os.cpu_count()} CPUs at start", flush=True)
@@ -161,25 +164,31 @@ def main() -> None:
         flush=True,
     )
 
-    largest: tuple[int, int, float, float, float, int, int] | None = None
+    largest: tuple[int, int, float, float, float, int, int, float, float] | None = None
     size = 250
     while size <= args.needs:
         resources = max(25, size // 10)
         result = run_networkx(size, resources, args.seed, args.networkx_timeout)
-        if result is None:
-            print(f"networkx {size:,} needs: killed after {2 * args.networkx_timeout:.0f} s", flush=True)
+        if result is None or result[1] > args.networkx_timeout:
+            print(f"networkx {size:,} needs: not done within {args.networkx_timeout:.0f} s", flush=True)
             break
-        nx_cost, nx_s = result
-        mine = solve(synthetic(size, resources, args.seed))
-        largest = (size, resources, nx_s, mine.seconds, mine.solve_seconds, nx_cost, mine.total_cost)
+        nx_cost, nx_s, nx_cpu = result
+        problem = synthetic(size, resources, args.seed)
+        runs = []
+        for _ in range(5):
+            cpu = time.process_time()
+            mine = solve(problem)
+            runs.append((mine.seconds, mine.solve_seconds, time.process_time() - cpu, mine.total_cost))
+        my_s, solve_s, my_cpu = (statistics.median(r[i] for r in runs) for i in range(3))
+        my_cost = runs[0][3]
+        largest = (size, resources, nx_s, my_s, solve_s, nx_cost, my_cost, nx_cpu, my_cpu)
         print(
-            f"networkx {size:,} x {resources:,}: {nx_s:.2f} s cost {nx_cost:,}; ours {mine.seconds:.3f} s "
-            f"(OR-Tools {mine.solve_seconds:.3f} s) cost {mine.total_cost:,}",
+            f"networkx {size:,} x {resources:,}: {nx_s:.2f} s (CPU {nx_cpu:.2f} s) cost {nx_cost:,}; "
+            f"ours {my_s:.3f} s (CPU {my_cpu:.3f} s, OR-Tools {solve_s:.3f} s) cost {my_cost:,}: "
+            f"{nx_s / my_s:,.0f}x wall, {nx_cpu / my_cpu:,.0f}x CPU; load average {os.getloadavg()[0]:.2f}",
             flush=True,
         )
-        assert nx_cost == mine.total_cost, "our cost differs from networkx's optimum"
-        if nx_s > args.networkx_timeout:
-            break
+        assert all(r[3] == nx_cost for r in runs), "our cost differs from networkx's optimum"
         size *= 2
 
     print()
@@ -192,10 +201,11 @@ def main() -> None:
             f"| {gcost:,} (+{gap:.2f} %) | {note} |"
         )
     if largest is not None:
-        size, res, nx_s, my_s, solve_s, nx_cost, my_cost = largest
+        size, res, nx_s, my_s, solve_s, nx_cost, my_cost, nx_cpu, my_cpu = largest
         print(
-            f"| networkx largest | {size:,} | {res:,} | | {my_s:.3f} s, OR-Tools alone {solve_s:.3f} s "
-            f"(networkx {nx_s:.2f} s: {nx_s / my_s:,.0f}x / {nx_s / solve_s:,.0f}x) | {my_cost:,} | "
+            f"| networkx largest | {size:,} | {res:,} | | {my_s:.3f} s (CPU {my_cpu:.3f} s), OR-Tools alone "
+            f"{solve_s:.3f} s (networkx {nx_s:.2f} s, CPU {nx_cpu:.2f} s: {nx_s / my_s:,.0f}x wall, "
+            f"{nx_cpu / my_cpu:,.0f}x CPU) | {my_cost:,} | "
             f"| networkx optimum {nx_cost:,}: {'equal' if nx_cost == my_cost else 'DIFFERENT'} |"
         )
     print(f"load average at end {os.getloadavg()[0]:.2f}")
