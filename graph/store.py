@@ -423,7 +423,8 @@ class GraphStore(ABC):
 
         A relationship must come after (or in the same batch as) the nodes it joins. A batch that
         fails is rolled back whole and the error raised; the batches before it stay committed, and
-        loading the same stream again is idempotent.
+        loading the same stream again is idempotent. An adapter may load an empty store all or
+        nothing instead (the embedded store does: decision 0009).
         """
         return self.load_prepared(
             (self.prepare_batch(chunk) for chunk in batched(items, batch_size)), progress
