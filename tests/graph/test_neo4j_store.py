@@ -13,9 +13,9 @@ from typing import Any
 
 import neo4j
 import pytest
-from neo4j.exceptions import TransientError
+from neo4j.exceptions import ServiceUnavailable, TransientError
 
-from graph.errors import StoreBusy, ZhulianError
+from graph.errors import StoreBusy, StoreUnavailable, ZhulianError
 from graph.model import Need, new_id
 from graph.model.enums import NeedStatus
 from graph.neo4j import cypher
@@ -107,14 +107,20 @@ class FakeSession:
 
 
 class FakeDriver:
-    def __init__(self, *attempts: FakeTx) -> None:
+    def __init__(self, *attempts: FakeTx, reachable: bool = True) -> None:
         self.attempts = iter(attempts)
+        self.reachable = reachable
+        self.closed = False
 
     def verify_connectivity(self) -> None:
-        return None
+        if not self.reachable:
+            raise ServiceUnavailable("Couldn't connect to 127.0.0.1:1")
 
     def session(self, **config: object) -> FakeSession:
         return FakeSession(self.attempts)
+
+    def close(self) -> None:
+        self.closed = True
 
 
 def fake_store(monkeypatch: pytest.MonkeyPatch, driver: FakeDriver) -> Neo4jStore:
@@ -174,3 +180,10 @@ def test_retries_used_up_are_a_busy_store_not_a_server_error(monkeypatch: pytest
     with pytest.raises(StoreBusy) as busy:
         store.run(claim(node))
     assert busy.value.status_code == 503
+
+
+def test_a_server_that_cannot_be_reached_leaves_no_driver_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    driver = FakeDriver(reachable=False)
+    with pytest.raises(StoreUnavailable, match="cannot reach Neo4j at bolt://fake:7687"):
+        fake_store(monkeypatch, driver)
+    assert driver.closed
