@@ -100,7 +100,20 @@ def bulk_upsert_nodes(label: str, rows: list[dict[str, Any]]) -> Cypher:
     )
 
 
+# Set and removed in the same statement, so never stored; the leading underscore keeps it apart from
+# every model property (model names start with a letter).
+CAS_LOCK = "_cas_lock"
+
+
 def compare_and_set(label: str, key: str, props: dict[str, Any], expected: dict[str, Any]) -> Cypher:
+    """Replace the node's properties only if it still holds `expected`; returns `c` = 1 or 0.
+
+    Neo4j reads at read-committed without locks, so a plain `MATCH ... WHERE n.status = $e0 SET ...`
+    lets two transactions both read the old value, both pass the WHERE and both write, one after
+    the other (a lost update: two winners of one claim). Writing a throwaway property first takes
+    the node's write lock, so the condition is read after any concurrent writer has committed or
+    rolled back (the locking recipe of Neo4j's "Concurrent data access: lost updates").
+    """
     params: dict[str, Any] = {"key": key, "props": props}
     conditions = []
     for i, (name, value) in enumerate(expected.items()):
@@ -109,9 +122,13 @@ def compare_and_set(label: str, key: str, props: dict[str, Any], expected: dict[
         else:
             conditions.append(f"n.{_ident(name)} = $e{i}")
             params[f"e{i}"] = stored_value(value)
-    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    match = f"MATCH (n:{_label(label)} {{{_key(label)}: $key}})"
+    if not conditions:
+        return Cypher(f"{match} SET n = $props RETURN count(n) AS c", params)
     return Cypher(
-        f"MATCH (n:{_label(label)} {{{_key(label)}: $key}}){where} SET n = $props RETURN count(n) AS c",
+        f"{match} SET n.{CAS_LOCK} = true "
+        f"WITH n, ({' AND '.join(conditions)}) AS hit REMOVE n.{CAS_LOCK} "
+        "WITH n, hit WHERE hit SET n = $props RETURN count(n) AS c",
         params,
     )
 
@@ -312,6 +329,7 @@ def all_statements() -> Iterator[tuple[str, Cypher]]:
         # Expect a value of half the properties and no value of the others: both CAS forms.
         expected = {name: None if i % 2 else "x" for i, name in enumerate(names)}
         yield f"{label}.cas", compare_and_set(label, "k", {}, expected)
+        yield f"{label}.cas_unconditional", compare_and_set(label, "k", {}, {})
         yield f"{label}.find_all", find_nodes(label, [])
         yield f"{label}.count_all", count_nodes(label, [])
         # One filter per operator, on different properties: every operator's clause form.

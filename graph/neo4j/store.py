@@ -270,10 +270,16 @@ class Neo4jStore(GraphStore):
         auth = (user, password or "") if user is not None else None
         try:
             self._driver = neo4j.GraphDatabase.driver(uri, auth=auth)
+        except (neo4j_errors.DriverError, ValueError, OSError) as exc:
+            raise StoreUnavailable(f"cannot reach Neo4j at {uri}: {exc}") from exc
+        # A failed check leaves no store to close, so the driver is closed here.
+        try:
             self._driver.verify_connectivity()
         except neo4j_errors.Neo4jError as exc:
+            self._driver.close()
             raise _translate(exc, f"connect to {uri}") from exc
         except (neo4j_errors.DriverError, ValueError, OSError) as exc:
+            self._driver.close()
             raise StoreUnavailable(f"cannot reach Neo4j at {uri}: {exc}") from exc
 
     def _session(self, write: bool) -> neo4j.Session:

@@ -1,8 +1,11 @@
 """A seeded county, one user per role placed in and out of each other's scope, and an app to call.
 
 `world` is built once per test module: a real county (龙南市 360783) with a few hundred generated
-households, its alliance, organisations and referral chains, plus users. `Scenario` names the
-households each role may and may not see:
+households, its alliance, organisations and referral chains, plus users. `build_world` makes it in
+a new embedded store (the default) or in any empty `GraphStore`, through the store interface only;
+`neo4j_world` makes it in the configured Neo4j database, and `STORES` lists the kinds a module can
+parametrise over (Neo4j only when ZHULIAN_NEO4J_URI is set). `Scenario` names the households each
+role may and may not see:
 - `hh_provider`: a household with a live task assigned to the provider organisation;
 - `hh_department`: a household with a live task assigned to the liaison's department;
 - `hh_far`: a household in another township, with no task of either organisation.
@@ -13,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,6 +36,7 @@ from graph.sqlite.store import SqliteStore
 from graph.store import GraphStore, UnitOfWork, where
 from referral.accounts import service as accounts
 from seeds.county import generate_county
+from tests.contract.conftest import NEO4J_URI, neo4j_store
 
 SEED_NOW = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 PASSWORD = "Correct-Horse-42"  # test accounts only
@@ -39,6 +44,9 @@ SECRET = "test-signing-key-" + "k" * 32
 LIVE = [
     s for s in HopStatus if s not in (HopStatus.CANCELLED, HopStatus.ENTERED_IN_ERROR, HopStatus.REJECTED)
 ]
+# The stores a module's world can be parametrised over: Neo4j joins only when configured, and
+# tests/contract/test_neo4j_configured.py reports the skip once otherwise.
+STORES = ["sqlite", *(["neo4j"] if NEO4J_URI else [])]
 
 
 class Clock:
@@ -75,10 +83,17 @@ class World:
     store: GraphStore
     scenario: Scenario
     clock: Clock
-    path: Path
+    location: str  # the store as ZHULIAN_STORE names it: the embedded store's file or a neo4j URL
+
+    @property
+    def path(self) -> Path:
+        """The embedded store's file (copies and tampering tests read it; a Neo4j world has none)."""
+        if not isinstance(self.store, SqliteStore):
+            raise TypeError(f"not an embedded-store world: {self.location}")
+        return Path(self.location)
 
     def settings(self, **overrides: object) -> Settings:
-        return Settings(store=str(self.path), secret_key=SECRET, **overrides)  # type: ignore[arg-type]
+        return Settings(store=self.location, secret_key=SECRET, **overrides)  # type: ignore[arg-type]
 
     def app(self, **overrides: object) -> FastAPI:
         return create_app(self.settings(**overrides), store=self.store, clock=self.clock)
@@ -150,8 +165,34 @@ USERS: list[tuple[str, Role, str, str | None]] = [
 ]
 
 
-def build_world(path: Path, households: int = 400) -> World:
-    store = SqliteStore(path, create=True)
+def build_world(target: Path | GraphStore, households: int = 400) -> World:
+    """The seeded world in a new embedded store at `target`, or in `target` itself: an empty store.
+
+    Only the store interface is used after the store is opened, so any adapter gets the same world.
+    A store passed in stays the caller's to close; one opened here is closed if the build fails.
+    """
+    if isinstance(target, GraphStore):
+        return _seed_world(target, _location(target), households)
+    store = SqliteStore(target, create=True)
+    try:
+        return _seed_world(store, str(target), households)
+    except BaseException:
+        store.close()
+        raise
+
+
+def _location(store: GraphStore) -> str:
+    """The store as ZHULIAN_STORE would name it."""
+    if isinstance(store, SqliteStore):
+        return str(store.path)
+    from graph.neo4j.store import Neo4jStore  # the driver is imported only for Neo4j worlds
+
+    if isinstance(store, Neo4jStore):
+        return store.uri
+    raise TypeError(f"no location for {store.describe()}")
+
+
+def _seed_world(store: GraphStore, location: str, households: int) -> World:
     store.ensure_schema()
     store.bulk_load(generate_county("360783", households, seed=3, now=SEED_NOW))
     scenario = store.run(_scenario, write=False)
@@ -173,7 +214,17 @@ def build_world(path: Path, households: int = 400) -> World:
             scenario.users[username] = role
 
     store.run(add_users)
-    return World(store, scenario, clock, path)
+    return World(store, scenario, clock, location)
+
+
+@contextmanager
+def neo4j_world(households: int = 400) -> Iterator[World]:
+    """The world in the configured Neo4j database (emptied first); the driver is closed after."""
+    store = neo4j_store()
+    try:
+        yield build_world(store, households)
+    finally:
+        store.close()
 
 
 @pytest.fixture(scope="module")
@@ -197,9 +248,8 @@ def login(client: TestClient, username: str, password: str = PASSWORD) -> dict[s
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
-@pytest.fixture(scope="module")
-def headers(client: TestClient, world: World) -> Callable[[str], dict[str, str]]:
-    """Cached authorization headers per user name."""
+def header_cache(client: TestClient) -> Callable[[str], dict[str, str]]:
+    """Authorization headers per user name, signed in once through `client`."""
     cache: dict[str, dict[str, str]] = {}
 
     def get(username: str) -> dict[str, str]:
@@ -208,6 +258,12 @@ def headers(client: TestClient, world: World) -> Callable[[str], dict[str, str]]
         return cache[username]
 
     return get
+
+
+@pytest.fixture(scope="module")
+def headers(client: TestClient, world: World) -> Callable[[str], dict[str, str]]:
+    """Cached authorization headers per user name."""
+    return header_cache(client)
 
 
 def copy_world(template: World, path: Path) -> World:
@@ -221,7 +277,7 @@ def copy_world(template: World, path: Path) -> World:
         source.close()
     store = SqliteStore(path)
     scenario = dataclasses.replace(template.scenario, users=dict(template.scenario.users))
-    return World(store, scenario, Clock(template.clock.now), path)
+    return World(store, scenario, Clock(template.clock.now), str(path))
 
 
 @pytest.fixture(scope="session")

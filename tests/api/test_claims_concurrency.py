@@ -1,12 +1,14 @@
-"""Exactly one of 200 concurrent claims of one pool task wins in the embedded store; the rest get 409.
+"""Exactly one of 200 concurrent claims of one pool task wins, in every store; the rest get 409.
 
 200 real threads, released together by a barrier, each claim in its own managed transaction through
-the routing service (the same call the HTTP route makes).
+the routing service (the same call the HTTP route makes). The embedded store always; Neo4j too when
+ZHULIAN_NEO4J_URI is set (its database is emptied and the world built in it for this module).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -17,15 +19,19 @@ from graph.model.enums import HopStatus
 from graph.store import where
 from referral.access.policy import Policy
 from referral.routing import service
-from tests.api.conftest import World
+from tests.api.conftest import STORES, World, neo4j_world
 from tests.referral.test_workflow import actors, pool_task
 
 CLAIMS = 200
 
 
-@pytest.fixture(scope="module")
-def world(copied_world: World) -> World:
-    return copied_world
+@pytest.fixture(scope="module", params=STORES)
+def world(request: pytest.FixtureRequest) -> Iterator[World]:
+    if request.param == "sqlite":
+        yield request.getfixturevalue("copied_world")
+        return
+    with neo4j_world() as built:
+        yield built
 
 
 def test_one_of_two_hundred_concurrent_claims_wins(world: World) -> None:

@@ -1,15 +1,18 @@
-"""The referral workflow through HTTP on the embedded store: a need from report to verified delivery.
+"""The referral workflow through HTTP: a need from report to verified delivery.
 
 A village worker reports a need, the county dispatches it, the township accepts it and offers it to
 the open pool, one charity claims it (a second one's claim is 409), starts and completes it with a
 delivery, and the township verifies: the referral is completed and the need met, and every step is a
 StatusChange with its actor and time. Also: returns to the sender, giving a claimed task back to the
 pool, reopening, cancelling, withdrawing.
+
+All on the embedded store; the full lifecycle also on Neo4j when ZHULIAN_NEO4J_URI is set (a world
+built in its emptied database for this module).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -21,7 +24,7 @@ from graph.model.enums import NeedType, OrganisationKind, Role
 from graph.store import UnitOfWork, where
 from referral.access.tasks import organisation_serves
 from referral.accounts import service as accounts
-from tests.api.conftest import PASSWORD, World, login
+from tests.api.conftest import PASSWORD, STORES, World, header_cache, login, neo4j_world
 
 API = "/api/v1"
 
@@ -78,8 +81,7 @@ def world(copied_world: World) -> World:
 Call = Callable[..., Any]
 
 
-@pytest.fixture(scope="module")
-def call(client: TestClient, headers: Callable[[str], dict[str, str]]) -> Call:
+def caller(client: TestClient, headers: Callable[[str], dict[str, str]]) -> Call:
     """`call(user, method, path, json=..., expect=200)` -> the JSON body (asserts the status)."""
 
     def do(user: str, method: str, path: str, *, json: Any = None, expect: int = 200) -> Any:
@@ -88,6 +90,24 @@ def call(client: TestClient, headers: Callable[[str], dict[str, str]]) -> Call:
         return response.json()
 
     return do
+
+
+@pytest.fixture(scope="module")
+def call(client: TestClient, headers: Callable[[str], dict[str, str]]) -> Call:
+    """`call(user, method, path, json=..., expect=200)` on this module's world."""
+    return caller(client, headers)
+
+
+@pytest.fixture(scope="module", params=STORES)
+def any_store(request: pytest.FixtureRequest) -> Iterator[tuple[World, Call]]:
+    """(world, call) on each store: this module's embedded world, or one built in Neo4j."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("world"), request.getfixturevalue("call")
+        return
+    with neo4j_world() as built:
+        add_charity_users(built)
+        client = built.client()
+        yield built, caller(client, header_cache(client))
 
 
 def report_and_dispatch(world: World, call: Call, *, urgency: str = "urgent") -> tuple[str, dict[str, Any]]:
@@ -111,7 +131,8 @@ def report_and_dispatch(world: World, call: Call, *, urgency: str = "urgent") ->
     return need["id"], referral
 
 
-def test_full_lifecycle_from_report_to_verified_delivery(world: World, call: Call) -> None:
+def test_full_lifecycle_from_report_to_verified_delivery(any_store: tuple[World, Call]) -> None:
+    world, call = any_store
     hh = world.scenario.hh_provider
     kind = free_need_type(world, hh)
     body = {

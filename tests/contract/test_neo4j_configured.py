@@ -1,4 +1,10 @@
-"""The one place that says whether the contract suite ran against Neo4j."""
+"""The one place that says whether the Neo4j tests ran.
+
+Without ZHULIAN_NEO4J_URI, Neo4j is left out of the parameters of the contract suite's `store`
+fixture and of the API tests that run on every store (`STORES` in tests/api/conftest.py: the HTTP
+lifecycle from report to verified delivery and the 200 concurrent claims), and this test's skip is
+the only line that says so.
+"""
 
 from __future__ import annotations
 

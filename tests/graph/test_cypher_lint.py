@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from graph.model import NODE_TYPES, REL_TYPES
-from graph.neo4j.cypher import all_statements
+from graph.neo4j.cypher import CAS_LOCK, all_statements
 
 TOOL = Path(__file__).resolve().parents[2] / "tools" / "cypher-lint"
 WORKERS = 2
@@ -26,6 +26,7 @@ def _schema() -> dict[str, object]:
         {name for cls in NODE_TYPES.values() for name in cls.property_names()}
         | {name for cls in REL_TYPES.values() for name in cls.property_names()}
         | {"key", "start", "end", "props"}  # keys of the row maps of UNWIND batches
+        | {CAS_LOCK}  # the compare-and-set's write-lock property (set and removed in one statement)
     )
     return {"labels": sorted(NODE_TYPES), "relationshipTypes": sorted(REL_TYPES), "propertyKeys": keys}
 
