@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from graph.errors import StoreBusy
+from graph.errors import ConstraintViolation, StoreBusy
 from graph.model import AuditEntry, AuditHead, new_id
 from graph.model.base import format_timestamp
 from graph.store import GraphStore, Order, UnitOfWork, where
@@ -80,7 +80,10 @@ def append(
     entry = draft.model_copy(update={"hash": entry_hash(draft)})
     new_head = AuditHead(id=HEAD_ID, seq=entry.seq, hash=entry.hash, at=at)
     if head is None:
-        uow.create(new_head)  # a concurrent first append fails on the key and is retried
+        try:
+            uow.create(new_head)
+        except ConstraintViolation:  # a concurrent first append made the head: retry on top of it
+            raise AuditConflict("the audit trail was started while appending; retrying") from None
     elif not uow.update_if(new_head, {"seq": head.seq, "hash": head.hash}):
         raise AuditConflict("the audit trail moved while appending; retrying")
     uow.create(entry)

@@ -304,3 +304,17 @@ def test_disabling_a_user_through_the_service_is_recorded(world: World, new_user
     world.store.run(lambda uow: accounts.disable_user(uow, name, actor="cli:ops", now=world.clock.now))
     entry = only(entries_after(world.store, start), "disable_user")
     assert entry.actor == "cli:ops" and changes(entry)["disabled"] == [False, True]
+
+
+def test_a_first_append_that_loses_the_race_for_the_head_is_retried_not_refused() -> None:
+    """On Neo4j two first appends can both find no head; the loser's create fails on the key and the
+    unit of work is retried (StoreBusy), instead of a 409 to the user."""
+    from unittest.mock import MagicMock
+
+    from graph.errors import ConstraintViolation, StoreBusy
+
+    uow = MagicMock()
+    uow.get.return_value = None
+    uow.create.side_effect = ConstraintViolation("a node with the same key exists")
+    with pytest.raises(StoreBusy, match="retrying"):
+        audit.append(uow, actor="a", action="x", object_label="Test", object_id="1", at=datetime.now(UTC))
