@@ -45,8 +45,10 @@ from graph.store import (
     check_depth,
     check_filters,
     check_rel_types,
+    group_keys,
     rebuild_node,
     rebuild_rel,
+    sort_neighbours,
     sort_paths,
 )
 
@@ -101,10 +103,6 @@ class SqliteUnitOfWork(UnitOfWork):
     def _require_write(self) -> None:
         if not self._write:
             raise ReadOnlyTransaction("this unit of work was opened for reading (write=False)")
-
-    def _nid(self, ref: NodeRef) -> int | None:
-        row = self._exec(sql.NID, (ref.label, ref.key)).fetchone()
-        return None if row is None else int(row[0])
 
     def _refs(self, nids: Iterable[int]) -> dict[int, tuple[str, dict[str, Any]]]:
         ids = list(set(nids))
@@ -228,22 +226,32 @@ class SqliteUnitOfWork(UnitOfWork):
         direction: Direction = Direction.OUT,
         label: str | None = None,
     ) -> list[Neighbour]:
+        return self.neighbours_many([ref], rel_types, direction, label)[ref]
+
+    def neighbours_many(
+        self,
+        refs: Iterable[NodeRef],
+        rel_types: Sequence[str],
+        direction: Direction = Direction.OUT,
+        label: str | None = None,
+    ) -> dict[NodeRef, list[Neighbour]]:
         types = check_rel_types(rel_types)
-        node_type(ref.label)
         if label is not None:
             node_type(label)
-        nid = self._nid(ref)
-        if nid is None:
-            return []
-        result = []
-        for outgoing in direction.outgoing_flags():
-            statement, params = sql.neighbours_sql(types, outgoing, label)
-            for type_name, rel_props, far_label, far_props in self._exec(statement, [nid, *params]):
-                far = rebuild_node(far_label, json.loads(far_props))
-                start, end = (ref, far.ref) if outgoing else (far.ref, ref)
-                result.append(Neighbour(rebuild_rel(type_name, start, end, json.loads(rel_props)), far))
-        result.sort(key=lambda nb: (nb.rel.TYPE, nb.node.LABEL, nb.node.key))
-        return result
+        keys = group_keys(refs)
+        found: dict[NodeRef, list[Neighbour]] = {
+            NodeRef(near_label, key): [] for near_label, near_keys in keys.items() for key in near_keys
+        }
+        for near_label, near_keys in keys.items():
+            for outgoing in direction.outgoing_flags():
+                statement, params = sql.neighbours_sql(near_label, near_keys, types, outgoing, label)
+                for key, type_name, rel_props, far_label, far_props in self._exec(statement, params):
+                    near = NodeRef(near_label, key)
+                    far = node_type(far_label).model_validate_json(far_props)
+                    start, end = (near, far.ref) if outgoing else (far.ref, near)
+                    rel = rebuild_rel(type_name, start, end, json.loads(rel_props))
+                    found[near].append(Neighbour(rel, far))
+        return {ref: sort_neighbours(neighbours) for ref, neighbours in found.items()}
 
     def paths(
         self,
