@@ -129,7 +129,11 @@ class Neo4jUnitOfWork(UnitOfWork):
         return cls.from_props(dict(rows[0]["p"])) if rows else None
 
     def get_many(self, cls: type[N], keys: Iterable[str]) -> dict[str, N]:
-        rows = self._run(cypher.get_nodes(cls.LABEL, list(keys)), f"get {cls.LABEL}")
+        wanted = list(keys)
+        if not wanted:
+            node_type(cls.LABEL)
+            return {}
+        rows = self._run(cypher.get_nodes(cls.LABEL, wanted), f"get {cls.LABEL}")
         nodes = [cls.from_props(dict(r["p"])) for r in rows]
         return {n.key: n for n in nodes}
 

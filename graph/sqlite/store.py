@@ -158,9 +158,12 @@ class SqliteUnitOfWork(UnitOfWork):
 
     def get_many(self, cls: type[N], keys: Iterable[str]) -> dict[str, N]:
         node_type(cls.LABEL)
+        wanted = list(keys)
+        if not wanted:
+            return {}
         rows = self._exec(
             "SELECT key, props FROM nodes WHERE label = ? AND key IN (SELECT value FROM json_each(?))",
-            (cls.LABEL, json.dumps(list(keys))),
+            (cls.LABEL, json.dumps(wanted)),
         ).fetchall()
         return {key: cls.model_validate_json(props) for key, props in rows}
 
