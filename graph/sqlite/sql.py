@@ -207,7 +207,14 @@ def select_nodes(
     params: list[Any] = []
     names = {f.field for f in filters} | {o.field for o in order_by}
     source = "nodes"
-    if names & set(indexed_fields(cls)):
+    if names & set(indexed_fields(cls)) and limit is None and not offset:
+        # Every match is wanted: start from the side table (CROSS JOIN fixes the order), so an indexed
+        # filter is an index search whatever the statistics say. Statistics read while the label had
+        # no rows made the planner scan every node of the label instead. At worst this scans the side
+        # table, which holds exactly the label's nodes.
+        source = f"{index_table(cls.LABEL)} x CROSS JOIN nodes ON nodes.nid = x.nid"
+    elif names & set(indexed_fields(cls)):
+        # One page: the planner may walk the label's nodes in key order and stop at the limit.
         source += f" JOIN {index_table(cls.LABEL)} x ON x.nid = nodes.nid"
     conditions = [f"nodes.label = '{cls.LABEL}'"] + [_condition(cls, f, params) for f in filters]
     sql_where = " AND ".join(conditions)
