@@ -59,6 +59,14 @@ _POOL_SIZE = 8
 _RETRIES = 5
 _ANALYSIS_LIMIT = 1_000  # rows ANALYZE samples per index: enough for the planner, fast at any size
 _LOAD_CHECKPOINT_PAGES = 10_000  # 40 MiB of WAL between checkpoints during a bulk load (default 1,000)
+# Memory per connection (at most _POOL_SIZE are kept): a page cache of 64 MiB of heap, and reads of
+# the first 2 GiB of the file through a memory map. The map is address space, not heap: its pages
+# are the OS page cache, shared by every connection and process and given back under memory
+# pressure, and a page read through it costs no system call or copy. SQLite caps the map at its
+# compile-time maximum (usually 0x7fff0000 bytes); pages beyond it, and pages still in the WAL, are
+# read as before. The cost: an I/O error on the file arrives as a signal, not an exception.
+_CACHE_KIB = 65_536
+_MMAP_BYTES = 2 * 1024**3
 
 
 def _operational_error(exc: sqlite3.OperationalError, what: str) -> StoreError:
@@ -355,7 +363,8 @@ class SqliteStore(GraphStore):
             conn.execute("PRAGMA busy_timeout = 30000")
             conn.execute(f"PRAGMA synchronous = {self._synchronous}")
             conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA cache_size = -65536")
+            conn.execute(f"PRAGMA cache_size = -{_CACHE_KIB}")
+            conn.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")
             conn.execute("PRAGMA temp_store = MEMORY")
         except sqlite3.DatabaseError as exc:
             conn.close()
