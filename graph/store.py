@@ -155,6 +155,19 @@ class Path:
         return len(self.rels)
 
 
+def sort_neighbours(found: Iterable[Neighbour]) -> list[Neighbour]:
+    """Neighbours in a store-independent order: by relationship type, then the far node's label and key."""
+    return sorted(found, key=lambda nb: (nb.rel.TYPE, nb.node.LABEL, nb.node.key))
+
+
+def group_keys(refs: Iterable[NodeRef]) -> dict[str, list[str]]:
+    """The keys of the given nodes by label, each once, labels checked against the model."""
+    keys: dict[str, dict[str, None]] = {}
+    for ref in refs:
+        keys.setdefault(node_type(ref.label).LABEL, {})[ref.key] = None
+    return {label: list(found) for label, found in keys.items()}
+
+
 def sort_paths(paths: Iterable[Path]) -> list[Path]:
     """Paths in a store-independent order: shortest first, then by their nodes' keys."""
     return sorted(paths, key=lambda p: (len(p), [(n.LABEL, n.key) for n in p.nodes]))
@@ -282,6 +295,20 @@ class UnitOfWork(ABC):
         label: str | None = None,
     ) -> list[Neighbour]:
         """Relationships of the given types at a node, with the nodes at their other ends."""
+
+    @abstractmethod
+    def neighbours_many(
+        self,
+        refs: Iterable[NodeRef],
+        rel_types: Sequence[str],
+        direction: Direction = Direction.OUT,
+        label: str | None = None,
+    ) -> dict[NodeRef, list[Neighbour]]:
+        """`neighbours` of several nodes at once (one query per label of the given nodes).
+
+        Every node given is a key, with what `neighbours` returns for it, in the same order (an
+        empty list when it has no such relationship or does not exist).
+        """
 
     @abstractmethod
     def paths(

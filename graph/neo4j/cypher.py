@@ -264,6 +264,19 @@ def neighbours(
     )
 
 
+def neighbours_many(
+    label: str, keys: list[str], rel_types: Sequence[str], outgoing: bool, far_label: str | None
+) -> Cypher:
+    """`neighbours` of every node of `label` with one of `keys`, each row naming its node's key."""
+    arrow = f"-[r:{_types(rel_types)}]->" if outgoing else f"<-[r:{_types(rel_types)}]-"
+    far = f"(b:{_label(far_label)})" if far_label else "(b)"
+    return Cypher(
+        f"UNWIND $keys AS key MATCH (a:{_label(label)} {{{_key(label)}: key}}){arrow}{far} "
+        f"RETURN key AS k, type(r) AS t, properties(r) AS rp, labels(b) AS bl, properties(b) AS bp",
+        {"keys": keys},
+    )
+
+
 def paths(
     label: str,
     key: str,
@@ -340,6 +353,8 @@ def all_statements() -> Iterator[tuple[str, Cypher]]:
         yield f"{label}.order", find_nodes(label, [], orders, limit=10)
         yield f"{label}.neighbours_out", neighbours(label, "k", types, True, None)
         yield f"{label}.neighbours_in", neighbours(label, "k", types, False, None)
+        yield f"{label}.neighbours_many_out", neighbours_many(label, ["k"], types, True, None)
+        yield f"{label}.neighbours_many_in", neighbours_many(label, ["k"], types, False, None)
         for direction in ("out", "in", "both"):
             yield f"{label}.paths.{direction}", paths(label, "k", types, direction, 0, MAX_PATH_DEPTH, None)
         yield f"{label}.paths_to", paths(label, "k", types[:2], "out", 1, 3, label)
@@ -358,3 +373,5 @@ def all_statements() -> Iterator[tuple[str, Cypher]]:
             yield f"{pair}.all", all_rels(type_name, start_label, end_label)
             yield f"{pair}.out", neighbours(start_label, "k", [type_name], True, end_label)
             yield f"{pair}.in", neighbours(end_label, "k", [type_name], False, start_label)
+            yield f"{pair}.many_out", neighbours_many(start_label, ["k"], [type_name], True, end_label)
+            yield f"{pair}.many_in", neighbours_many(end_label, ["k"], [type_name], False, start_label)

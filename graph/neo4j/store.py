@@ -45,8 +45,10 @@ from graph.store import (
     check_depth,
     check_filters,
     check_rel_types,
+    group_keys,
     rebuild_node,
     rebuild_rel,
+    sort_neighbours,
     sort_paths,
 )
 
@@ -127,7 +129,11 @@ class Neo4jUnitOfWork(UnitOfWork):
         return cls.from_props(dict(rows[0]["p"])) if rows else None
 
     def get_many(self, cls: type[N], keys: Iterable[str]) -> dict[str, N]:
-        rows = self._run(cypher.get_nodes(cls.LABEL, list(keys)), f"get {cls.LABEL}")
+        wanted = list(keys)
+        if not wanted:
+            node_type(cls.LABEL)
+            return {}
+        rows = self._run(cypher.get_nodes(cls.LABEL, wanted), f"get {cls.LABEL}")
         nodes = [cls.from_props(dict(r["p"])) for r in rows]
         return {n.key: n for n in nodes}
 
@@ -195,8 +201,29 @@ class Neo4jUnitOfWork(UnitOfWork):
                 far = rebuild_node(_model_label(row["bl"]), dict(row["bp"]))
                 start, end = (ref, far.ref) if outgoing else (far.ref, ref)
                 result.append(Neighbour(rebuild_rel(row["t"], start, end, dict(row["rp"])), far))
-        result.sort(key=lambda nb: (nb.rel.TYPE, nb.node.LABEL, nb.node.key))
-        return result
+        return sort_neighbours(result)
+
+    def neighbours_many(
+        self,
+        refs: Iterable[NodeRef],
+        rel_types: Sequence[str],
+        direction: Direction = Direction.OUT,
+        label: str | None = None,
+    ) -> dict[NodeRef, list[Neighbour]]:
+        types = check_rel_types(rel_types)
+        keys = group_keys(refs)
+        found: dict[NodeRef, list[Neighbour]] = {
+            NodeRef(near_label, key): [] for near_label, near_keys in keys.items() for key in near_keys
+        }
+        for near_label, near_keys in keys.items():
+            for outgoing in direction.outgoing_flags():
+                statement = cypher.neighbours_many(near_label, near_keys, types, outgoing, label)
+                for row in self._run(statement, f"neighbours of {near_label} nodes"):
+                    near = NodeRef(near_label, str(row["k"]))
+                    far = rebuild_node(_model_label(row["bl"]), dict(row["bp"]))
+                    start, end = (near, far.ref) if outgoing else (far.ref, near)
+                    found[near].append(Neighbour(rebuild_rel(row["t"], start, end, dict(row["rp"])), far))
+        return {ref: sort_neighbours(neighbours) for ref, neighbours in found.items()}
 
     def paths(
         self,

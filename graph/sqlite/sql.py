@@ -207,7 +207,14 @@ def select_nodes(
     params: list[Any] = []
     names = {f.field for f in filters} | {o.field for o in order_by}
     source = "nodes"
-    if names & set(indexed_fields(cls)):
+    if names & set(indexed_fields(cls)) and limit is None and not offset:
+        # Every match is wanted: start from the side table (CROSS JOIN fixes the order), so an indexed
+        # filter is an index search whatever the statistics say. Statistics read while the label had
+        # no rows made the planner scan every node of the label instead. At worst this scans the side
+        # table, which holds exactly the label's nodes.
+        source = f"{index_table(cls.LABEL)} x CROSS JOIN nodes ON nodes.nid = x.nid"
+    elif names & set(indexed_fields(cls)):
+        # One page: the planner may walk the label's nodes in key order and stop at the limit.
         source += f" JOIN {index_table(cls.LABEL)} x ON x.nid = nodes.nid"
     conditions = [f"nodes.label = '{cls.LABEL}'"] + [_condition(cls, f, params) for f in filters]
     sql_where = " AND ".join(conditions)
@@ -245,7 +252,6 @@ UPSERT_NODE = (
     "ON CONFLICT (label, key) DO UPDATE SET props = excluded.props"
 )
 INSERT_NODE = "INSERT INTO nodes (label, key, props) VALUES (?, ?, ?)"
-NID = "SELECT nid FROM nodes WHERE label = ? AND key = ?"
 UPSERT_REL = (
     "INSERT INTO rels (src, type, dst, props) VALUES ("
     "(SELECT nid FROM nodes WHERE label = ? AND key = ?), ?, "
@@ -258,18 +264,25 @@ DELETE_REL = (
 )
 
 
-def neighbours_sql(rel_types: Sequence[str], outgoing: bool, label: str | None) -> tuple[str, list[Any]]:
-    """Relationships at one node (`?` = its nid) in one direction, with the far nodes."""
+def neighbours_sql(
+    near_label: str, keys: Sequence[str], rel_types: Sequence[str], outgoing: bool, far_label: str | None
+) -> tuple[str, list[Any]]:
+    """Relationships in one direction at the nodes of one label with these keys, with the far nodes.
+
+    Rows: the near node's key, the type, the relationship's properties, the far node's label and
+    properties. The plan is a key lookup per node, then the relationship index from it.
+    """
     near, far = ("src", "dst") if outgoing else ("dst", "src")
     marks = ", ".join("?" for _ in rel_types)
     sql = (
-        f"SELECT r.type, r.props, n.label, n.props FROM rels r JOIN nodes n ON n.nid = r.{far} "
-        f"WHERE r.{near} = ? AND r.type IN ({marks})"
+        f"SELECT a.key, r.type, r.props, n.label, n.props FROM nodes a "
+        f"JOIN rels r ON r.{near} = a.nid AND r.type IN ({marks}) JOIN nodes n ON n.nid = r.{far} "
+        "WHERE a.label = ? AND a.key IN (SELECT value FROM json_each(?))"
     )
-    params: list[Any] = list(rel_types)
-    if label is not None:
+    params: list[Any] = [*rel_types, near_label, dumps(list(keys))]
+    if far_label is not None:
         sql += " AND n.label = ?"
-        params.append(label)
+        params.append(far_label)
     return sql, params
 
 

@@ -46,8 +46,10 @@ from graph.store import (
     check_depth,
     check_filters,
     check_rel_types,
+    group_keys,
     rebuild_node,
     rebuild_rel,
+    sort_neighbours,
     sort_paths,
 )
 
@@ -60,6 +62,14 @@ _ANALYSIS_LIMIT = 1_000  # rows ANALYZE samples per index: enough for the planne
 _LOAD_CHECKPOINT_PAGES = 10_000  # 40 MiB of WAL between checkpoints during a bulk load (default 1,000)
 _BUILD_CACHE_KIB = 256 * 1024  # page cache of the connection that builds a new store beside the old
 _LOADING = ".loading-"  # <store>.loading-<pid>: a store being built by a bulk load (decision 0009)
+# Memory per connection (at most _POOL_SIZE are kept): a page cache of 64 MiB of heap, and reads of
+# the first 2 GiB of the file through a memory map. The map is address space, not heap: its pages
+# are the OS page cache, shared by every connection and process and given back under memory
+# pressure, and a page read through it costs no system call or copy. SQLite caps the map at its
+# compile-time maximum (usually 0x7fff0000 bytes); pages beyond it, and pages still in the WAL, are
+# read as before. The cost: an I/O error on the file arrives as a signal, not an exception.
+_CACHE_KIB = 65_536
+_MMAP_BYTES = 2 * 1024**3
 
 
 def _operational_error(exc: sqlite3.OperationalError, what: str) -> StoreError:
@@ -110,10 +120,6 @@ class SqliteUnitOfWork(UnitOfWork):
     def _require_write(self) -> None:
         if not self._write:
             raise ReadOnlyTransaction("this unit of work was opened for reading (write=False)")
-
-    def _nid(self, ref: NodeRef) -> int | None:
-        row = self._exec(sql.NID, (ref.label, ref.key)).fetchone()
-        return None if row is None else int(row[0])
 
     def _refs(self, nids: Iterable[int]) -> dict[int, tuple[str, dict[str, Any]]]:
         ids = list(set(nids))
@@ -169,9 +175,12 @@ class SqliteUnitOfWork(UnitOfWork):
 
     def get_many(self, cls: type[N], keys: Iterable[str]) -> dict[str, N]:
         node_type(cls.LABEL)
+        wanted = list(keys)
+        if not wanted:
+            return {}
         rows = self._exec(
             "SELECT key, props FROM nodes WHERE label = ? AND key IN (SELECT value FROM json_each(?))",
-            (cls.LABEL, json.dumps(list(keys))),
+            (cls.LABEL, json.dumps(wanted)),
         ).fetchall()
         return {key: cls.model_validate_json(props) for key, props in rows}
 
@@ -237,22 +246,32 @@ class SqliteUnitOfWork(UnitOfWork):
         direction: Direction = Direction.OUT,
         label: str | None = None,
     ) -> list[Neighbour]:
+        return self.neighbours_many([ref], rel_types, direction, label)[ref]
+
+    def neighbours_many(
+        self,
+        refs: Iterable[NodeRef],
+        rel_types: Sequence[str],
+        direction: Direction = Direction.OUT,
+        label: str | None = None,
+    ) -> dict[NodeRef, list[Neighbour]]:
         types = check_rel_types(rel_types)
-        node_type(ref.label)
         if label is not None:
             node_type(label)
-        nid = self._nid(ref)
-        if nid is None:
-            return []
-        result = []
-        for outgoing in direction.outgoing_flags():
-            statement, params = sql.neighbours_sql(types, outgoing, label)
-            for type_name, rel_props, far_label, far_props in self._exec(statement, [nid, *params]):
-                far = rebuild_node(far_label, json.loads(far_props))
-                start, end = (ref, far.ref) if outgoing else (far.ref, ref)
-                result.append(Neighbour(rebuild_rel(type_name, start, end, json.loads(rel_props)), far))
-        result.sort(key=lambda nb: (nb.rel.TYPE, nb.node.LABEL, nb.node.key))
-        return result
+        keys = group_keys(refs)
+        found: dict[NodeRef, list[Neighbour]] = {
+            NodeRef(near_label, key): [] for near_label, near_keys in keys.items() for key in near_keys
+        }
+        for near_label, near_keys in keys.items():
+            for outgoing in direction.outgoing_flags():
+                statement, params = sql.neighbours_sql(near_label, near_keys, types, outgoing, label)
+                for key, type_name, rel_props, far_label, far_props in self._exec(statement, params):
+                    near = NodeRef(near_label, key)
+                    far = node_type(far_label).model_validate_json(far_props)
+                    start, end = (near, far.ref) if outgoing else (far.ref, near)
+                    rel = rebuild_rel(type_name, start, end, json.loads(rel_props))
+                    found[near].append(Neighbour(rel, far))
+        return {ref: sort_neighbours(neighbours) for ref, neighbours in found.items()}
 
     def paths(
         self,
@@ -353,7 +372,8 @@ class SqliteStore(GraphStore):
             conn.execute("PRAGMA busy_timeout = 30000")
             conn.execute(f"PRAGMA synchronous = {self._synchronous}")
             conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA cache_size = -65536")
+            conn.execute(f"PRAGMA cache_size = -{_CACHE_KIB}")
+            conn.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")
             conn.execute("PRAGMA temp_store = MEMORY")
         except sqlite3.DatabaseError as exc:
             conn.close()

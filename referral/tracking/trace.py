@@ -157,8 +157,9 @@ def _trace(
 def _load_parties(uow: UnitOfWork, parts: ChainParts) -> None:
     """Who sent each hop (SENT_BY) and who it is with (bodies and organisations), by id."""
     sender_refs: dict[str, tuple[str, str]] = {}
+    senders = uow.neighbours_many([hop.ref for hop in parts.hops], ["SENT_BY"])
     for hop in parts.hops:
-        for found in uow.neighbours(hop.ref, ["SENT_BY"]):
+        for found in senders[hop.ref]:
             sender_refs[hop.id] = (found.node.LABEL, found.node.key)
             node = found.node
             if isinstance(node, AllianceBody):

@@ -94,6 +94,7 @@ def test_get_many_returns_only_existing(store: GraphStore) -> None:
     store.run(lambda uow: [uow.upsert(h) for h in hs])
     found = store.run(lambda uow: uow.get_many(Household, [hs[0].id, hs[2].id, "x"]), write=False)
     assert found == {hs[0].id: hs[0], hs[2].id: hs[2]}
+    assert store.run(lambda uow: uow.get_many(Household, []), write=False) == {}
 
 
 @pytest.fixture

@@ -15,11 +15,13 @@ from graph.model import (
     MemberOf,
     NextHop,
     NodeRef,
+    Organisation,
     Referral,
     ReferralHop,
+    SentBy,
     new_id,
 )
-from graph.model.enums import AllianceLevel, HopStatus, KinRelation, RelationToHead
+from graph.model.enums import AllianceLevel, HopStatus, KinRelation, OrganisationKind, RelationToHead
 from graph.store import Direction, GraphStore
 from tests.builders import COUNTY, T0, TOWNSHIP, VILLAGE, make_areas, make_household
 
@@ -122,6 +124,66 @@ def test_neighbours_by_type_direction_and_label(store: GraphStore, family: tuple
     assert [nb.node.key for nb in out] == [VILLAGE]
     assert len(both) == 4
     assert len(only_people) == 3
+
+
+def test_neighbours_many_is_neighbours_of_each_node_at_once(
+    store: GraphStore, family: tuple[str, list[str]]
+) -> None:
+    """A chain of three hops: sent by the county body, then the township body, then (hop 3) by nobody."""
+    hid, people = family
+    county = AllianceBody(
+        id=new_id(), level=AllianceLevel.COUNTY, area_code=COUNTY, name="龙南市助联体", created_at=T0
+    )
+    township = AllianceBody(
+        id=new_id(), level=AllianceLevel.TOWNSHIP, area_code=TOWNSHIP, name="龙南镇助联体", created_at=T0
+    )
+    provider = Organisation(
+        id=new_id(), kind=OrganisationKind.CHARITY, name="龙南慈善会", home_area_code=COUNTY, created_at=T0
+    )
+    hops = [
+        ReferralHop(
+            id=new_id(), referral_id="r", seq=i, status=HopStatus.REQUESTED, created_at=T0, updated_at=T0
+        )
+        for i in (1, 2, 3)
+    ]
+    with store.unit_of_work() as uow:
+        for node in (county, township, provider, *hops):
+            uow.upsert(node)
+        uow.relate(SentBy(start=hops[0].ref, end=county.ref))
+        uow.relate(AssignedTo(start=hops[0].ref, end=township.ref))
+        uow.relate(SentBy(start=hops[1].ref, end=township.ref))
+        uow.relate(AssignedTo(start=hops[1].ref, end=provider.ref))
+        uow.commit()
+    hop_refs = [h.ref for h in hops]
+    missing = NodeRef("ReferralHop", "no-such-hop")
+    mixed = [NodeRef("Household", hid), *(NodeRef("Person", p) for p in people), NodeRef("Area", VILLAGE)]
+    parties = [county.ref, township.ref, provider.ref]
+    with store.unit_of_work(write=False) as uow:
+        senders = uow.neighbours_many([*hop_refs, hop_refs[0], missing], ["SENT_BY"])
+        assert {ref: [nb.node.key for nb in found] for ref, found in senders.items()} == {
+            hops[0].ref: [county.id],
+            hops[1].ref: [township.id],
+            hops[2].ref: [],
+            missing: [],
+        }
+        assert isinstance(senders[hops[0].ref][0].rel, SentBy)
+        assert senders[hops[0].ref][0].rel.start == hops[0].ref
+        cases = [
+            (hop_refs, ["SENT_BY", "ASSIGNED_TO"], Direction.OUT, None),
+            (hop_refs, ["SENT_BY", "ASSIGNED_TO"], Direction.OUT, "Organisation"),
+            (parties, ["SENT_BY", "ASSIGNED_TO"], Direction.IN, None),
+            (parties + hop_refs, ["SENT_BY", "ASSIGNED_TO"], Direction.BOTH, None),
+            (mixed, ["MEMBER_OF", "LIVES_IN", "PART_OF"], Direction.BOTH, None),
+            (mixed, ["MEMBER_OF", "LIVES_IN", "PART_OF"], Direction.IN, "Person"),
+        ]
+        for refs, types, direction, label in cases:
+            each = {ref: uow.neighbours(ref, types, direction, label) for ref in refs}
+            assert uow.neighbours_many(refs, types, direction, label) == each, (types, direction, label)
+        assert uow.neighbours_many([], ["SENT_BY"]) == {}
+        with pytest.raises(InvalidQuery):
+            uow.neighbours_many(hop_refs, ["SENT_BY]->(x) DETACH DELETE x //"])
+        with pytest.raises(InvalidQuery):
+            uow.neighbours_many([NodeRef("Hop", "x")], ["SENT_BY"])
 
 
 def test_relate_to_a_missing_node_is_a_constraint_violation(store: GraphStore) -> None:

@@ -119,3 +119,38 @@ def test_a_bulk_load_leaves_planner_statistics(tmp_path: Path) -> None:
         conn.close()
     store.close()
     assert "nodes" in tables and "ix_Area" in tables
+
+
+def test_an_indexed_find_searches_its_index_with_statistics_older_than_the_rows(tmp_path: Path) -> None:
+    """Statistics read while a label had no rows must not turn a find by an indexed property into a
+    scan of every node of the label (the trace reads a household's need reports this way)."""
+    from graph.model import NeedReport
+    from graph.model.enums import NeedChannel, Urgency
+    from graph.store import Filter, Op
+    from tests.builders import T0
+
+    store = SqliteStore(tmp_path / "stale.db", create=True)
+    store.ensure_schema()
+    store.bulk_load([need(f"h-{i}") for i in range(300)])  # statistics now, with no need report yet
+    reports = [
+        NeedReport(
+            id=f"r-{i}",
+            need_id=f"n-{i % 50}",
+            channel=NeedChannel.HOME_VISIT,
+            urgency=Urgency.GENERAL,
+            reported_by="worker-1",
+            reported_at=T0,
+        )
+        for i in range(500)
+    ]
+    store.run(lambda uow: [uow.upsert(r) for r in reports])
+    statement, params = sql.select_nodes(NeedReport, [Filter("need_id", Op.IN, ["n-1", "n-2"])])
+    conn = sqlite3.connect(tmp_path / "stale.db")
+    try:
+        plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {statement}", params)]
+    finally:
+        conn.close()
+    found = store.run(lambda uow: uow.find(NeedReport, where(need_id__in=["n-1", "n-2"])), write=False)
+    store.close()
+    assert any("ix_NeedReport_need_id" in step for step in plan), plan
+    assert sorted(r.id for r in found) == sorted(f"r-{i}" for i in range(500) if i % 50 in (1, 2))
