@@ -45,7 +45,7 @@ def _build(path: Path, county: str, households: int, seed: int) -> None:
     print(f"built {done.nodes:,} nodes, {done.rels:,} rels in {time.perf_counter() - started:,.1f} s")
 
 
-def _measure(path: Path, county: str, samples: int, seed: int) -> dict[str, str]:
+def _measure(path: Path, county: str, samples: int, seed: int, figure_runs: int) -> dict[str, str]:
     store = SqliteStore(path)
     policy = Policy(
         Principal("bench", "bench", frozenset({Role.COUNTY_COORDINATOR}), (county + "000000",)), READ_AT
@@ -67,13 +67,15 @@ def _measure(path: Path, county: str, samples: int, seed: int) -> dict[str, str]
         p50, p99 = percentiles(cpu)
         out["trace cpu"] = f"p50 {p50:.2f} ms   p99 {p99:.2f} ms   (CPU time of this thread, same traces)"
         runs = []
-        for _ in range(3):
+        for _ in range(figure_runs):
             started = time.perf_counter()
             result = figures.referral_figures(uow, policy, NOW - timedelta(days=400), READ_AT, FiguresBy.AREA)
             runs.append(time.perf_counter() - started)
         out["figures"] = (
-            f"median {statistics.median(runs):.2f} s over 3 runs "
+            f"median {statistics.median(runs):.2f} s over {figure_runs} runs "
             f"({result.total.referrals:,} referrals, {result.total.hops:,} hops, by township)"
+            if runs
+            else "not measured (--figure-runs 0)"
         )
     store.close()
     return out
@@ -87,6 +89,7 @@ def main() -> None:
     parser.add_argument("--county", default="360783")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--samples", type=int, default=2_000)
+    parser.add_argument("--figure-runs", type=int, default=3, help="runs of the county's figures (0: skip)")
     parser.add_argument("--store", type=Path, default=None, help="reuse this store (built there if missing)")
     args = parser.parse_args()
 
@@ -96,7 +99,7 @@ def main() -> None:
         _build(path, args.county, args.households, args.seed)
     else:
         print(f"reusing {path} (built before; N as given when it was built)")
-    measured = _measure(path, args.county, args.samples, args.seed)
+    measured = _measure(path, args.county, args.samples, args.seed, args.figure_runs)
     for name in ("trace", "trace cpu", "figures"):
         print(f"{name:10}{measured[name]}")
 
