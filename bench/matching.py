@@ -165,8 +165,9 @@ def main() -> None:
     )
 
     largest: tuple[int, int, float, float, float, int, int, float, float] | None = None
-    size = 250
-    while size <= args.needs:
+    # Doubling from 250 needs, then --needs itself: networkx gets every size up to the full instance.
+    sizes = [250 * 2**i for i in range(args.needs.bit_length()) if 250 * 2**i < args.needs] + [args.needs]
+    for size in sizes:
         resources = max(25, size // 10)
         result = run_networkx(size, resources, args.seed, args.networkx_timeout)
         if result is None or result[1] > args.networkx_timeout:
@@ -189,7 +190,6 @@ def main() -> None:
             flush=True,
         )
         assert all(r[3] == nx_cost for r in runs), "our cost differs from networkx's optimum"
-        size *= 2
 
     print()
     print("| instance | needs | resources | arcs | our solver | our cost | greedy cost (gap) | note |")
