@@ -97,11 +97,14 @@ def cancel(referral_id: ObjectId, body: CancelRequest, policy: CurrentPolicy, sv
 
 
 # -- tasks ----------------------------------------------------------------------------------------
-@router.get("/tasks/pool", summary="任务池 / open tasks my organisation may claim")
+@router.get("/tasks/pool", summary="任务池 / open tasks my organisation may claim, soonest deadline first")
 def task_pool(
-    policy: CurrentPolicy, svc: Services, limit: Annotated[int, Query(ge=1, le=200)] = 100
+    policy: CurrentPolicy,
+    svc: Services,
+    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> PoolPage:
-    return svc.store.run(lambda uow: routing.pool(uow, policy, limit))
+    return svc.store.run(lambda uow: routing.pool(uow, policy, limit, offset))
 
 
 @router.get("/tasks/{hop_id}", responses=READ, summary="任务详情 / one task")

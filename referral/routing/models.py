@@ -256,6 +256,8 @@ class TaskView(View):
 
 class PoolPage(View):
     tasks: list[TaskView]
+    total: int = Field(description="可认领任务总数 / tasks the caller may claim, on every page")
+    offset: int = Field(description="本页起始位置 / position of this page's first task")
     returned_to_pool: int = Field(
         description="本机构认领后逾期未开始被收回的任务数 / claimed tasks taken back"
     )

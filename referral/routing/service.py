@@ -14,6 +14,7 @@ from graph.model import (
     Delivered,
     Delivery,
     ForNeed,
+    Household,
     Need,
     NodeRef,
     Organisation,
@@ -31,7 +32,7 @@ from graph.model.enums import (
     NotificationKind,
     ReferralStatus,
 )
-from graph.store import UnitOfWork, where
+from graph.store import Order, UnitOfWork, where
 from referral.access.errors import StaleVersion
 from referral.access.policy import Action, Policy
 from referral.access.tasks import (
@@ -442,23 +443,48 @@ def release(uow: UnitOfWork, policy: Policy, hop_id: str, body: ReleaseRequest) 
     return _view(uow, policy, released, moved)
 
 
-def pool(uow: UnitOfWork, policy: Policy, limit: int = 100) -> PoolPage:
-    """Open pool tasks whose household lies in the caller's organisation's service area, masked."""
+def pool(uow: UnitOfWork, policy: Policy, limit: int = 100, offset: int = 0) -> PoolPage:
+    """Open pool tasks whose household lies in the caller's organisation's service area, masked.
+
+    Soonest deadline first (overdue ones at the top), then by id, a page at a time; `total` counts
+    every task the caller may claim. Showing private data appends one read_pii_list audit entry per
+    page, naming its households.
+    """
     policy.require(Action.CLAIM_TASK)
     org_id = policy.principal.organisation_id
-    tasks: list[TaskView] = []
-    for hop in uow.find(ReferralHop, where(status=S.READY, assignee_id__is_null=True)):
+    ready = uow.find(
+        ReferralHop, where(status=S.READY, assignee_id__is_null=True), order_by=[Order("due_at")]
+    )
+    claimable = []
+    for hop in ready:
         try:
-            task = load_task(uow, policy, hop.id, Action.CLAIM_TASK)
+            claimable.append(load_task(uow, policy, hop.id, Action.CLAIM_TASK))
         except NodeNotFound:
             continue
-        policy.log_pii_read(uow, task.household.id, task.pii)
-        tasks.append(task_view(uow, task))
-        if len(tasks) >= limit:
-            break
+    page = claimable[offset : offset + limit]
+    shown: dict[str, set[str]] = {}
+    for task in page:
+        shown.setdefault(task.household.id, set()).update(s.value for s in task.pii)
+    households = sorted(h for h, scopes in shown.items() if scopes)
+    if households:
+        audit.append(
+            uow,
+            actor=policy.principal.actor,
+            action="read_pii_list",
+            object_label=Household.LABEL,
+            object_id="pool",
+            at=policy.now,
+            changes={"scopes": sorted(set().union(*shown.values())), "households": households},
+        )
     returned = notifications.returned_to_pool_count(uow, org_id) if org_id else 0
     given_back = notifications.given_back_count(uow, org_id) if org_id else 0
-    return PoolPage(tasks=tasks, returned_to_pool=returned, given_back=given_back)
+    return PoolPage(
+        tasks=[task_view(uow, task) for task in page],
+        total=len(claimable),
+        offset=offset,
+        returned_to_pool=returned,
+        given_back=given_back,
+    )
 
 
 def task_detail(uow: UnitOfWork, policy: Policy, hop_id: str) -> TaskView:

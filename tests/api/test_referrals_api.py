@@ -423,3 +423,18 @@ def test_an_unresolved_evaluation_sends_the_need_back_to_the_open_needs(world: W
         return changes[-1].reason if changes else None
 
     assert "未解决" in (world.store.run(reason, write=False) or "")
+
+
+def test_the_pool_comes_in_pages_soonest_deadline_first(world: World, call: Call) -> None:
+    total = call("charity1", "GET", "/tasks/pool?limit=1")["total"]
+    assert total >= 2, "the seeded world has open pool tasks in the provider's area"
+    seen: list[dict[str, Any]] = []
+    for offset in range(0, total, 2):
+        page = call("charity1", "GET", f"/tasks/pool?limit=2&offset={offset}")
+        assert page["total"] == total and page["offset"] == offset
+        seen += [t["hop"] for t in page["tasks"]]
+    assert len({h["id"] for h in seen}) == len(seen) == total  # every task once, no page overlaps
+    dues = [h["due_at"] for h in seen]
+    dated = [d for d in dues if d is not None]
+    assert dated == sorted(dated) and dues[: len(dated)] == dated  # soonest first, undated last
+    assert call("charity1", "GET", f"/tasks/pool?offset={total}")["tasks"] == []
