@@ -204,6 +204,14 @@ def move_task(
             from_status=task.hop.status.value,
             to_status=to.value,
         )
+    if Side.CLAIMANT in sides:
+        # The claimant's move (ready -> accepted) is `claim`'s alone: it records the holder and the start
+        # deadline. Made here, it would take the task out of the pool with nobody holding it.
+        raise InvalidTransition(
+            "任务池中的任务请认领 / a task in the open pool is taken by claiming it",
+            from_status=task.hop.status.value,
+            to_status=to.value,
+        )
     reason = note.note if note else None
     moved = move_hop(uow, task.hop, to, sides=sides, by=policy.principal.actor, at=policy.now, reason=reason)
     return _view(uow, policy, task, moved)

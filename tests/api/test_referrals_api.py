@@ -347,6 +347,21 @@ def test_a_provider_gives_a_claimed_task_back_to_the_pool(world: World, call: Ca
     assert started["title"] == "Invalid transition"
 
 
+def test_a_pool_task_is_taken_only_by_claiming_it(world: World, call: Call) -> None:
+    """Accepting a pool task (instead of claiming it) would take it out of the pool with nobody holding it."""
+    _need, referral = report_and_dispatch(world, call)
+    hop1 = referral["hops"][0]["id"]
+    call("township", "POST", f"/tasks/{hop1}/accept")
+    hop2 = call("township", "POST", f"/tasks/{hop1}/offer", json={}, expect=201)["hops"][1]["id"]
+    refused = call("charity1", "POST", f"/tasks/{hop2}/accept", expect=409)
+    assert "claim" in refused["detail"]
+    task = call("township", "GET", f"/tasks/{hop2}")["hop"]
+    assert (task["status"], task["assignee_id"], len(task["changes"])) == ("ready", None, 1)
+    assert hop2 in {t["hop"]["id"] for t in call("charity2", "GET", "/tasks/pool")["tasks"]}
+    claimed = call("charity2", "POST", f"/tasks/{hop2}/claim")["hop"]
+    assert claimed["status"] == "accepted" and claimed["assignee_id"] is not None
+
+
 def test_cancel_withdraw_and_stale_moves(world: World, call: Call) -> None:
     need_id, referral = report_and_dispatch(world, call)
     assert call("village", "POST", f"/needs/{need_id}/withdraw", json={"reason": "x"}, expect=409)
