@@ -273,6 +273,23 @@ class Policy:
                 changes=changes,
             )
 
+    def log_pii_list_read(
+        self, uow: UnitOfWork, page: str, scopes: Iterable[PiiScope], household_ids: Iterable[str]
+    ) -> None:
+        """One audit entry for a list page (search, queue, pool) that shows private data unmasked,
+        naming every household it shows them of (none if nothing)."""
+        shown, households = sorted({s.value for s in scopes}), sorted(set(household_ids))
+        if shown and households:
+            audit.append(
+                uow,
+                actor=self.principal.actor,
+                action="read_pii_list",
+                object_label=Household.LABEL,
+                object_id=page,
+                at=self.now,
+                changes={"scopes": shown, "households": households},
+            )
+
     def load_household(
         self, uow: UnitOfWork, household_id: str, action: Action
     ) -> tuple[Household, HouseholdAccess]:

@@ -283,16 +283,8 @@ def search_households(
         )
         for h in page
     ]
-    if items and PiiScope.NAME in pii:
-        audit.append(
-            uow,
-            actor=policy.principal.actor,
-            action="read_pii_list",
-            object_label=Household.LABEL,
-            object_id="search",
-            at=policy.now,
-            changes={"scopes": [PiiScope.NAME.value], "households": [i.id for i in items]},
-        )
+    if PiiScope.NAME in pii:
+        policy.log_pii_list_read(uow, "search", [PiiScope.NAME], [i.id for i in items])
     return HouseholdPage(total=total, limit=limit, offset=offset, items=items)
 
 

@@ -14,7 +14,6 @@ from graph.model import (
     Delivered,
     Delivery,
     ForNeed,
-    Household,
     Need,
     NodeRef,
     Organisation,
@@ -470,20 +469,10 @@ def pool(uow: UnitOfWork, policy: Policy, limit: int = 100, offset: int = 0) -> 
         except NodeNotFound:
             continue
     page = claimable[offset : offset + limit]
-    shown: dict[str, set[str]] = {}
-    for task in page:
-        shown.setdefault(task.household.id, set()).update(s.value for s in task.pii)
-    households = sorted(h for h, scopes in shown.items() if scopes)
-    if households:
-        audit.append(
-            uow,
-            actor=policy.principal.actor,
-            action="read_pii_list",
-            object_label=Household.LABEL,
-            object_id="pool",
-            at=policy.now,
-            changes={"scopes": sorted(set().union(*shown.values())), "households": households},
-        )
+    shown = [task for task in page if task.pii]
+    policy.log_pii_list_read(
+        uow, "pool", {s for task in shown for s in task.pii}, [task.household.id for task in shown]
+    )
     returned = notifications.returned_to_pool_count(uow, org_id) if org_id else 0
     given_back = notifications.given_back_count(uow, org_id) if org_id else 0
     return PoolPage(

@@ -19,7 +19,6 @@ from graph.model.enums import HopStatus, PiiScope
 from graph.store import UnitOfWork
 from referral.access.policy import Action, Policy
 from referral.access.tasks import task_access, task_pii
-from referral.audit import service as audit
 from referral.tracking.lateness import OPEN_HOP_STATUSES, is_overdue, late_hours
 from referral.tracking.models import QueueItem, QueueKind, QueuePage
 from referral.tracking.scope import (
@@ -93,16 +92,8 @@ def _items(uow: UnitOfWork, policy: Policy, hops: list[ReferralHop]) -> list[Que
         access = task_access(uow, policy, hop, household)
         pii[household.id] = pii.get(household.id, frozenset()) | task_pii(uow, policy, household, access)
     names = head_names(uow, list(households.values()), pii)
-    if names:  # one entry per page, naming every household whose head's name it shows (as search does)
-        audit.append(
-            uow,
-            actor=policy.principal.actor,
-            action="read_pii_list",
-            object_label=Household.LABEL,
-            object_id="queue",
-            at=policy.now,
-            changes={"scopes": [PiiScope.NAME.value], "households": sorted(names)},
-        )
+    # One entry per page, naming every household whose head's name it shows (as search does).
+    policy.log_pii_list_read(uow, "queue", [PiiScope.NAME], names)
     items = []
     for hop in hops:
         referral = referrals[hop.referral_id]
