@@ -291,6 +291,11 @@ def paths_sql(rel_types: Sequence[str], direction: str, max_depth: int) -> str:
 
     Each row is one path: the node ids along it and the relationships as [src, type, dst, props]
     in walking order. A relationship is never used twice in a path (as in Cypher).
+
+    `likelihood` tells the planner that few rows of the walk go on to the next step. Without it,
+    SQLite guesses a recursive step reads about a million rows, and in a store with fewer
+    relationships than that (a county: 8,000 households have about 110,000) it builds a Bloom filter
+    over all relationships of the step's types for every walk: 10-35 ms instead of 0.05 ms.
     """
     marks = ", ".join("?" for _ in rel_types)
     arms = []
@@ -303,7 +308,7 @@ def paths_sql(rel_types: Sequence[str], direction: str, max_depth: int) -> str:
                    w.rel_keys || r.src || ':' || r.type || ':' || r.dst || ';',
                    json_insert(w.rels, '$[#]', json_array(r.src, r.type, r.dst, json(r.props)))
             FROM walk w JOIN rels r ON r.{near} = w.nid AND r.type IN ({marks})
-            WHERE w.depth < {int(max_depth)}
+            WHERE likelihood(w.depth < {int(max_depth)}, 0.000001)
               AND instr(w.rel_keys, ';' || r.src || ':' || r.type || ':' || r.dst || ';') = 0"""
         )
     union = "\n UNION ALL \n".join(arms)
