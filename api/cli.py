@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -104,9 +103,9 @@ def info(
 
 
 def _load_county(store: GraphStore, county: str, households: int, seed: int, now: datetime) -> LoadProgress:
-    """Seed a county into `store` with a progress bar; generation runs in a second process."""
+    """Seed a county into `store` with a progress bar; generation runs in other processes."""
     from seeds.context import load_areas
-    from seeds.county import generate_county
+    from seeds.county import CountyPlan
     from seeds.pipeline import load_in_parallel
 
     try:
@@ -135,8 +134,7 @@ def _load_county(store: GraphStore, county: str, households: int, seed: int, now
         def report(done: LoadProgress) -> None:
             progress.update(task, completed=min(done.nodes + done.rels, estimate - 1))
 
-        make_items = partial(generate_county, county, households, seed=seed, now=now)
-        return load_in_parallel(store, make_items, progress=report)
+        return load_in_parallel(store, CountyPlan(county, households, seed, now), progress=report)
 
 
 def _summary(store: GraphStore, now: datetime) -> Table:

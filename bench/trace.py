@@ -18,7 +18,6 @@ import statistics
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from pathlib import Path
 
 from bench.store import percentiles
@@ -28,7 +27,7 @@ from graph.sqlite.store import SqliteStore
 from referral.access.policy import Policy, Principal
 from referral.tracking import figures, trace
 from referral.tracking.models import FiguresBy
-from seeds.county import generate_county
+from seeds.county import CountyPlan
 from seeds.pipeline import load_in_parallel
 
 NOW = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
@@ -39,8 +38,7 @@ def _build(path: Path, county: str, households: int, seed: int) -> None:
     store = SqliteStore(path, create=True)
     store.ensure_schema()
     started = time.perf_counter()
-    make_items = partial(generate_county, county, households, seed=seed, now=NOW)
-    done = load_in_parallel(store, make_items, batch_size=10_000)
+    done = load_in_parallel(store, CountyPlan(county, households, seed, NOW), batch_size=10_000)
     store.close()
     print(f"built {done.nodes:,} nodes, {done.rels:,} rels in {time.perf_counter() - started:,.1f} s")
 

@@ -105,13 +105,15 @@ class PeopleGenerator:
     """Streams households of the county in `ctx`; the state kept between households is bounded.
 
     Neighbour and kin ties across households point only to households already yielded (the last
-    few of each village), so the stream loads in order, after the county's areas.
+    few of each village), so the stream loads in order, after the county's areas. A generator makes
+    one chunk of households (its context's); ties do not cross chunks.
     """
 
     def __init__(self, ctx: SeedContext) -> None:
         if not ctx.villages:
             raise ValueError(f"county {ctx.county.code} has no villages to place households in")
         self._r = ctx.rng("people").random
+        sizes_r = ctx.rng("village-sizes", county_wide=True).random
         self._new_id = ctx.new_id
         self._county = ctx.county.code[:6]
         self._now = ctx.now
@@ -125,7 +127,7 @@ class PeopleGenerator:
             short += "" if short.endswith(("村", "社区")) else "社区" if urban else "村"
             township = ctx.by_code.get(area.code[:9] + "000")
             villages.append(_Village(area.ref, area.code, (township.name if township else "") + short, urban))
-            sizes.append(0.3 + 1.7 * self._r())  # villages differ in how many households they register
+            sizes.append(0.3 + 1.7 * sizes_r())  # villages differ in how many households they register
         self._villages = t.Weighted.of(zip(villages, sizes, strict=True))
         rural = [(v, s) for v, s in zip(villages, sizes, strict=True) if not v.urban]
         self._rural = t.Weighted.of(rural) if rural else self._villages

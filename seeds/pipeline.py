@@ -1,18 +1,28 @@
-"""Load a generated stream with generation and writing on two cores.
+"""Load a generated county with generation and writing spread over the machine's cores.
 
-A spawned process generates and validates the items and turns them into the store's load rows
-(`GraphStore.prepare_batch`); this process only writes (`GraphStore.load_batch`). A bounded queue
-between them keeps memory flat however many households are generated.
+Spawned processes generate and validate the parts of a `CountyPlan` and turn them into the store's
+load rows (`GraphStore.prepare_batch`); this process only writes (`GraphStore.load_batch`), taking
+the parts in order, so the store receives the same rows in the same order however many processes
+generate. A bounded queue per generating process keeps memory flat however many households are
+generated.
+
+`stage_in_parallel` writes the prepared batches to files instead, and `read_staged` reads them back
+in order, so a benchmark can time the store's load apart from generation (decision 0010).
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import pickle
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
+from pathlib import Path
 from queue import Empty
+from typing import Protocol
 
 from graph.errors import ZhulianError
 from graph.model import Node, Rel
@@ -28,65 +38,161 @@ class SeedError(ZhulianError):
     title = "Seed error"
 
 
+class Plan(Protocol):
+    """Data to generate in independent parts (`seeds.county.CountyPlan`); picklable."""
+
+    @property
+    def parts(self) -> int: ...
+
+    def items(self, part: int) -> Iterable[Node | Rel]: ...
+
+
 @dataclass(frozen=True)
 class _Failure:
     text: str
 
 
+_END_OF_PART = "end-of-part"
+
+
+def default_producers() -> int:
+    """Generating processes: one per core. Generation costs about four times what writing does,
+    so the writer shares a core with them rather than leaving one idle (decision 0010)."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
 def _produce(
     store_type: type[GraphStore],
-    make_items: Callable[[], Iterable[Node | Rel]],
+    plan: Plan,
+    first: int,
+    step: int,
     batch_size: int,
-    queue: Queue[PreparedBatch | _Failure | None],
+    queue: Queue[PreparedBatch | _Failure | str],
 ) -> None:
     try:
-        for chunk in batched(make_items(), batch_size):
-            queue.put(store_type.prepare_batch(chunk))
+        for part in range(first, plan.parts, step):
+            for chunk in batched(plan.items(part), batch_size):
+                queue.put(store_type.prepare_batch(chunk))
+            queue.put(_END_OF_PART)
     except BaseException as exc:  # noqa: BLE001 - reported to the loading process, which raises it
         summary = "".join(traceback.format_exception_only(exc)).strip()
         queue.put(_Failure(f"{summary}\n{traceback.format_exc()}"))
-        return
-    queue.put(None)
 
 
 def load_in_parallel(
     store: GraphStore,
-    make_items: Callable[[], Iterable[Node | Rel]],
+    plan: Plan,
     *,
+    producers: int | None = None,
     batch_size: int = 5_000,
     progress: Callable[[LoadProgress], None] | None = None,
 ) -> LoadProgress:
-    """Generate with `make_items` (picklable, e.g. a functools.partial) in a child process and load.
+    """Generate the parts of `plan` in `producers` child processes (default: one per core) and load
+    them in part order.
 
-    Batches are committed as they arrive; if generation fails, what was loaded stays and SeedError
-    says why.
+    Into an empty embedded store the load is all or nothing (decision 0009); otherwise batches are
+    committed as they arrive, and if generation fails, what was loaded stays. Either way SeedError
+    says why generation failed.
     """
+    count = max(1, min(producers or default_producers(), plan.parts))
     context = multiprocessing.get_context("spawn")
-    queue: Queue[PreparedBatch | _Failure | None] = context.Queue(maxsize=QUEUE_BATCHES)
-    producer = context.Process(
-        target=_produce, args=(type(store), make_items, batch_size, queue), daemon=True
-    )
-    producer.start()
+    queues: list[Queue[PreparedBatch | _Failure | str]] = [
+        context.Queue(maxsize=QUEUE_BATCHES) for _ in range(count)
+    ]
+    processes: list[BaseProcess] = [
+        context.Process(
+            target=_produce, args=(type(store), plan, i, count, batch_size, queues[i]), daemon=True
+        )
+        for i in range(count)
+    ]
+    for process in processes:
+        process.start()
 
-    def batches() -> Iterator[PreparedBatch]:
+    def take(i: int) -> PreparedBatch | _Failure | str:
         while True:
             try:
-                item = queue.get(timeout=1)
+                return queues[i].get(timeout=1)
             except Empty:
-                if not producer.is_alive():
+                if not processes[i].is_alive():
                     raise SeedError(
-                        f"the generating process ended unexpectedly (exit code {producer.exitcode})"
+                        f"a generating process ended unexpectedly (exit code {processes[i].exitcode})"
                     ) from None
-                continue
-            if item is None:
-                return
-            if isinstance(item, _Failure):
-                raise SeedError(f"generating the data failed: {item.text.splitlines()[0]}", trace=item.text)
-            yield item
+
+    def batches() -> Iterator[PreparedBatch]:
+        for part in range(plan.parts):
+            while True:
+                item = take(part % count)
+                if item == _END_OF_PART:
+                    break
+                if isinstance(item, _Failure):
+                    first_line = item.text.splitlines()[0]
+                    raise SeedError(f"generating the data failed: {first_line}", trace=item.text)
+                assert isinstance(item, PreparedBatch)
+                yield item
 
     try:
         return store.load_prepared(batches(), progress)
     finally:
-        if producer.is_alive():
-            producer.terminate()
-        producer.join()
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+            process.join()
+
+
+def _part_file(directory: Path, part: int) -> Path:
+    return directory / f"part-{part:06d}.batches"
+
+
+def _stage(
+    store_type: type[GraphStore], plan: Plan, first: int, step: int, batch_size: int, directory: Path
+) -> None:
+    for part in range(first, plan.parts, step):
+        target = _part_file(directory, part)
+        writing = target.with_suffix(".writing")
+        with writing.open("wb") as out:
+            for chunk in batched(plan.items(part), batch_size):
+                pickle.dump(store_type.prepare_batch(chunk), out, protocol=pickle.HIGHEST_PROTOCOL)
+        writing.replace(target)  # a part file exists only once complete
+
+
+def stage_in_parallel(
+    store_type: type[GraphStore],
+    plan: Plan,
+    directory: Path,
+    *,
+    producers: int | None = None,
+    batch_size: int = 5_000,
+) -> None:
+    """Generate the parts of `plan` in `producers` processes and write their load rows, prepared
+    for `store_type`, to files in `directory` (one per part)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    count = max(1, min(producers or default_producers(), plan.parts))
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(target=_stage, args=(store_type, plan, i, count, batch_size, directory), daemon=True)
+        for i in range(count)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+    failed = [p.exitcode for p in processes if p.exitcode != 0]
+    missing = [part for part in range(plan.parts) if not _part_file(directory, part).is_file()]
+    if failed or missing:
+        raise SeedError(f"staging failed: exit codes {failed}, parts not written {missing[:10]}")
+
+
+def read_staged(directory: Path, parts: int) -> Iterator[PreparedBatch]:
+    """The prepared batches `stage_in_parallel` wrote, in part order."""
+    for part in range(parts):
+        with _part_file(directory, part).open("rb") as source:
+            while True:
+                try:
+                    batch = pickle.load(source)  # noqa: S301 - files this process's own run wrote
+                except EOFError:
+                    break
+                if not isinstance(batch, PreparedBatch):
+                    raise SeedError(
+                        f"{_part_file(directory, part)} holds {type(batch).__name__}, not load rows"
+                    )
+                yield batch

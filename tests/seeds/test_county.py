@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime
-from functools import partial
+from itertools import chain
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from graph.model import (
     Household,
     Need,
     Node,
+    Person,
     Referral,
     ReferralHop,
     Rel,
@@ -23,7 +24,7 @@ from graph.model.enums import HopStatus, NeedStatus, ReferralStatus
 from graph.sqlite.store import SqliteStore
 from graph.store import Direction
 from seeds.context import SeedContext
-from seeds.county import SeedReport, generate_county
+from seeds.county import CountyPlan, SeedReport, generate_county
 from seeds.pipeline import SeedError, load_in_parallel
 
 NOW = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
@@ -90,6 +91,20 @@ def test_the_same_seed_gives_the_same_data() -> None:
     assert first != other
 
 
+def test_chunks_have_their_own_streams_and_key_ranges() -> None:
+    plan = CountyPlan("360783", 90, seed=3, now=NOW, chunk_households=30)
+    parts = [list(plan.items(p)) for p in range(plan.parts)]
+    assert plan.parts == 4 and [sum(isinstance(i, Household) for i in p) for p in parts] == [0, 30, 30, 30]
+    assert parts[1] != parts[2]  # not the same households again
+    assert list(plan.items(2)) == parts[2]  # a part alone is the same as in a whole run
+    ids = [[i.id for i in p if isinstance(i, Person)] for p in parts[1:]]
+    assert all(a == sorted(a) for a in ids)  # keys of one stream ascend, chunk after chunk
+    assert ids[0][-1] < ids[1][0] < ids[1][-1] < ids[2][0]
+    assert len({k for chunk in ids for k in chunk}) == sum(map(len, ids))
+    villages = [Counter(h.village_code for h in p if isinstance(h, Household)) for p in parts[1:]]
+    assert set(villages[0]) & set(villages[1])  # the same county-wide village weights
+
+
 def test_report_counts_what_streamed() -> None:
     report = SeedReport()
     items = list(generate_county("360783", 40, seed=1, now=NOW, report=report))
@@ -102,13 +117,15 @@ def test_report_counts_what_streamed() -> None:
 def test_parallel_load_equals_a_plain_load(tmp_path: Path) -> None:
     plain = SqliteStore(tmp_path / "plain.db", create=True)
     plain.ensure_schema()
-    plain.bulk_load(generate_county("360783", 120, seed=2, now=NOW), batch_size=500)
+    # Small chunks, so the parts are shared between two generating processes.
+    plan = CountyPlan("360783", 120, seed=2, now=NOW, chunk_households=25)
+    plain.bulk_load(chain.from_iterable(plan.items(p) for p in range(plan.parts)), batch_size=500)
     parallel = SqliteStore(tmp_path / "parallel.db", create=True)
     parallel.ensure_schema()
-    done = load_in_parallel(
-        parallel, partial(generate_county, "360783", 120, seed=2, now=NOW), batch_size=500
-    )
+    done = load_in_parallel(parallel, plan, producers=2, batch_size=500)
     assert parallel.counts() == plain.counts()
+    with plain.unit_of_work(write=False) as a, parallel.unit_of_work(write=False) as b:
+        assert a.find(Person, limit=10_000) == b.find(Person, limit=10_000)
     assert done.nodes == sum(plain.counts().nodes.values())
     with parallel.unit_of_work(write=False) as uow:
         household = uow.find(Household, limit=1)[0]
@@ -124,7 +141,7 @@ def test_a_failing_generator_is_reported_and_what_loaded_stays(tmp_path: Path) -
     store = SqliteStore(tmp_path / "z.db", create=True)
     store.ensure_schema()
     with pytest.raises(SeedError, match="no area extract for county 999999"):
-        load_in_parallel(store, partial(generate_county, "999999", 10, seed=1, now=NOW))
+        load_in_parallel(store, CountyPlan("999999", 10, seed=1, now=NOW))
     assert Counter(store.counts().nodes).total() == 0
     store.close()
 
