@@ -3,7 +3,7 @@
     python -m bench.store                       # 100,000 households
     python -m bench.store --households 1000000  # about 1M households
 
-Fixed seed and clock, so every run loads the same data. Two phases, timed apart (decision 0010), as
+Fixed seed and clock, so every run loads the same data. Two phases, timed apart (decision 0011), as
 graph benchmarks such as LDBC's separate data generation from the bulk load:
 
 1. generate: the county's parts are generated and turned into the store's load rows by one process

@@ -7,7 +7,7 @@ generate. A bounded queue per generating process keeps memory flat however many 
 generated.
 
 `stage_in_parallel` writes the prepared batches to files instead, and `read_staged` reads them back
-in order, so a benchmark can time the store's load apart from generation (decision 0010).
+in order, so a benchmark can time the store's load apart from generation (decision 0011).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ _END_OF_PART = "end-of-part"
 
 def default_producers() -> int:
     """Generating processes: one per core. Generation costs about four times what writing does,
-    so the writer shares a core with them rather than leaving one idle (decision 0010)."""
+    so the writer shares a core with them rather than leaving one idle (decision 0011)."""
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
