@@ -108,6 +108,7 @@ async function main() {
     announce(t("login.signed_out"));
   }
   focusField(byId("login"), "username");
+  document.body.dataset.ready = "true";
 }
 
 main();
