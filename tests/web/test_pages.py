@@ -11,6 +11,10 @@ from typing import Any
 
 import pytest
 
+from graph.model import new_id
+from graph.model.enums import Role
+from referral.accounts import service as accounts
+from tests.api.conftest import PASSWORD
 from tests.web.conftest import PHONE, Site, Watched
 
 pytestmark = pytest.mark.slow
@@ -199,3 +203,79 @@ def test_pages_refuse_inline_script_and_serve_assets(open_page: OpenPage) -> Non
     vendor: Any = page.page.request.get(page.base + "/vendor/echarts.min.js")
     assert vendor.status == 200
     page.ready()
+
+
+def _new_user(site: Site, *, role: Role = Role.VILLAGE_WORKER, one_time: bool = False) -> tuple[str, str]:
+    """A throwaway account in the scenario's village: (user name, password)."""
+    username = f"tmp.{new_id().lower()}"
+    made = site.world.store.run(
+        lambda uow: accounts.add_user(
+            uow,
+            username=username,
+            display_name=username,
+            roles=[role],
+            area_codes=[site.world.scenario.village],
+            organisation_id=None,
+            password=None if one_time else PASSWORD,
+            actor="test:setup",
+            now=site.world.clock.now,
+        )
+    )
+    return username, made.one_time_password or PASSWORD
+
+
+def test_one_time_password_is_changed_first(open_page: OpenPage, site: Site) -> None:
+    username, one_time = _new_user(site, one_time=True)
+    page = open_page()
+    page.goto("/login")
+    page.ready()
+    page.page.get_by_label("用户名", exact=True).fill(username)
+    page.page.get_by_label("密码", exact=True).fill(one_time)
+    page.page.get_by_role("button", name="登录").click()
+    change = page.page.locator("#change")
+    change.wait_for()
+    assert page.page.locator("#login").is_hidden()
+    page.page.get_by_label("新密码", exact=True).fill("short")
+    page.page.get_by_label("再次输入新密码").fill("short")
+    page.page.get_by_role("button", name="保存新密码").click()
+    assert page.page.locator("#change-new_password-error").inner_text() == "密码至少 10 位"
+    no_serious_violations(page)
+    page.page.get_by_label("新密码", exact=True).fill("Another-Long-Pass-7")
+    page.page.get_by_label("再次输入新密码").fill("Another-Long-Pass-7")
+    page.page.get_by_role("button", name="保存新密码").click()
+    page.page.wait_for_url("**/home")
+    page.ready()
+
+
+def test_too_many_failures_say_when_to_retry(open_page: OpenPage, site: Site) -> None:
+    username, _ = _new_user(site)
+    page = open_page()
+    page.allow_failed(401)
+    page.allow_failed(429)
+    page.goto("/login")
+    page.ready()
+    page.page.get_by_label("用户名", exact=True).fill(username)
+    summary = page.page.locator("#login .form-summary")
+    for _ in range(6):
+        page.page.get_by_label("密码", exact=True).fill("wrong-password-1")
+        page.page.get_by_role("button", name="登录").click()
+        summary.wait_for()
+    assert re.search(r"尝试次数过多，请 \d+ 分钟后再试", summary.inner_text())
+
+
+def test_auditor_home_has_no_queue(open_page: OpenPage) -> None:
+    page = open_page()
+    page.sign_in("auditor")
+    assert "您的角色没有任务队列" in page.page.locator("#page-message").inner_text()
+    no_serious_violations(page)
+
+
+def test_plan_prints_without_the_page_around_it(open_page: OpenPage, site: Site) -> None:
+    page = open_page()
+    page.sign_in("socialworker")
+    household_text(page, site.world.scenario.hh_provider)
+    page.page.emulate_media(media="print")
+    assert page.page.locator("#topbar").is_hidden()
+    assert page.page.locator("#members").is_hidden()
+    assert page.page.locator("#plan").is_visible()
+    assert page.page.locator("#summary").is_visible()

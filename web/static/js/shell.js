@@ -6,6 +6,8 @@ import { applyTranslations, bilingual, currentLang, label, loadCatalogues, setLa
 
 export const AREA_STAFF = ["county_coordinator", "township_officer", "village_worker", "social_worker"];
 export const REPORTERS = [...AREA_STAFF, "department_liaison"];
+// Roles with task queues and notifications (auditors and admins have none: their pages come later).
+export const TASK_ROLES = [...REPORTERS, "provider"];
 
 export function hasRole(me, roles) {
   return me.roles.some((role) => roles.includes(role));

@@ -5,7 +5,7 @@ import { ApiError, api } from "./api.js";
 import { byId, fill, h } from "./dom.js";
 import { clearErrors, fieldError, focusField, formSummary, showProblem } from "./forms.js";
 import { enumValues, formatTime, label, t } from "./i18n.js";
-import { announce, errorText, pageError, startPage } from "./shell.js";
+import { announce, errorText, hasRole, pageError, startPage } from "./shell.js";
 
 let completing = null; // the hop id the dialog completes
 
@@ -98,8 +98,10 @@ async function loadMine() {
   }
 }
 
+let claims = false; // only providers claim from the pool (a liaison's tasks are assigned by name)
+
 async function refresh() {
-  await Promise.all([loadPool(), loadMine()]);
+  await Promise.all([claims ? loadPool() : null, loadMine()]);
   document.body.dataset.ready = "true";
 }
 
@@ -195,6 +197,8 @@ async function submitCompletion(event) {
 async function main() {
   const me = await startPage();
   if (!me) return;
+  claims = hasRole(me, ["provider"]);
+  byId("pool").hidden = !claims;
   const kind = byId("complete").elements.kind;
   for (const value of enumValues("DeliveryKind")) kind.append(h("option", { value }, label("DeliveryKind", value)));
   byId("complete").addEventListener("submit", submitCompletion);
