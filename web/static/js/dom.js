@@ -34,3 +34,13 @@ export function fill(el, ...children) {
 export function byId(id) {
   return document.getElementById(id);
 }
+
+/** Name each cell after its column (data-label), so a narrow screen can show rows as cards. */
+export function stackable(table) {
+  const names = [...table.querySelectorAll("thead th")].map((th) => th.textContent);
+  for (const row of table.querySelectorAll("tbody tr")) {
+    [...row.children].forEach((cell, i) => cell.setAttribute("data-label", names[i] || ""));
+  }
+  table.classList.add("stackable");
+  return table;
+}

@@ -2,9 +2,9 @@
 // (一户一策, printable) and the assistance chain. Masked or withheld fields say so.
 
 import { ApiError, api } from "./api.js";
-import { byId, fill, h } from "./dom.js";
+import { byId, fill, h, stackable } from "./dom.js";
 import { formatDate, formatTime, label, t, currentLang } from "./i18n.js";
-import { REPORTERS, errorText, hasRole, pageError, startPage } from "./shell.js";
+import { PLAN_ROLES, REPORTERS, errorText, hasRole, pageError, startPage } from "./shell.js";
 
 const householdId = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
 
@@ -30,12 +30,12 @@ function fact(term, value) {
 }
 
 function table(headers, rows) {
-  return h(
+  return stackable(h(
     "table",
     {},
     h("thead", {}, h("tr", {}, headers.map((x) => h("th", { scope: "col" }, x)))),
     h("tbody", {}, rows),
-  );
+  ));
 }
 
 function showSummary(detail) {
@@ -150,9 +150,13 @@ function planList(items, empty) {
   );
 }
 
-async function showPlan() {
+async function showPlan(me) {
   const body = byId("plan-body");
   byId("plan").hidden = false;
+  if (!hasRole(me, PLAN_ROLES)) {
+    fill(body, h("p", { class: "empty" }, t("plan.not_for_role")));
+    return;
+  }
   try {
     const plan = await api(`/households/${encodeURIComponent(householdId)}/plan`);
     fill(
@@ -228,7 +232,7 @@ async function main() {
   showMembers(detail);
   showNeeds(detail);
   showConsents(detail);
-  await Promise.all([showPlan(), showChain()]);
+  await Promise.all([showPlan(me), showChain()]);
   document.body.dataset.ready = "true";
 }
 

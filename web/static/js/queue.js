@@ -1,6 +1,6 @@
 // A task queue as a table: need type, household, village, status, due date (overdue highlighted).
 
-import { h } from "./dom.js";
+import { h, stackable } from "./dom.js";
 import { formatTime, label, t } from "./i18n.js";
 
 export function householdName(item) {
@@ -29,7 +29,7 @@ export function queueTable(items, { caption, linkHouseholds = true } = {}) {
       ),
     ),
   );
-  return h(
+  return stackable(h(
     "table",
     {},
     caption ? h("caption", { class: "visually-hidden" }, caption) : null,
@@ -47,5 +47,5 @@ export function queueTable(items, { caption, linkHouseholds = true } = {}) {
       ),
     ),
     h("tbody", {}, rows),
-  );
+  ));
 }

@@ -6,6 +6,9 @@ import { applyTranslations, bilingual, currentLang, label, loadCatalogues, setLa
 
 export const AREA_STAFF = ["county_coordinator", "township_officer", "village_worker", "social_worker"];
 export const REPORTERS = [...AREA_STAFF, "department_liaison"];
+// Roles that may read a household's plan (the API's Action.MATCH): others are not asked to, so a
+// page makes no call it knows the API refuses (the API decides either way).
+export const PLAN_ROLES = ["county_coordinator", "township_officer", "social_worker"];
 // Roles with task queues and notifications (auditors and admins have none: their pages come later).
 export const TASK_ROLES = [...REPORTERS, "provider"];
 

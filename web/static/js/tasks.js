@@ -2,16 +2,31 @@
 // my tasks with their next step, and recording a completion (办结 with a delivery).
 
 import { ApiError, api } from "./api.js";
-import { byId, fill, h } from "./dom.js";
+import { byId, fill, h, stackable } from "./dom.js";
 import { clearErrors, fieldError, focusField, formSummary, showProblem } from "./forms.js";
 import { enumValues, formatTime, label, t } from "./i18n.js";
 import { announce, errorText, hasRole, pageError, startPage } from "./shell.js";
 
 let completing = null; // the hop id the dialog completes
+const villageNames = new Map(); // area code -> name, from the area tree the user may read
+
+async function loadAreaNames() {
+  try {
+    const walk = (nodes) => {
+      for (const node of nodes) {
+        villageNames.set(node.code, node.name);
+        walk(node.children || []);
+      }
+    };
+    walk(await api("/areas"));
+  } catch {
+    // Names are a convenience: the codes are shown without them.
+  }
+}
 
 function poolTable(tasks) {
   if (!tasks.length) return h("p", { class: "empty" }, t("tasks.pool_empty"));
-  return h(
+  return stackable(h(
     "table",
     {},
     h(
@@ -28,14 +43,14 @@ function poolTable(tasks) {
           { "data-hop": task.hop.id },
           h("td", {}, label("NeedType", task.need_type), " ", h("span", { class: `tag ${task.urgency}` }, label("Urgency", task.urgency))),
           h("td", {}, task.household.head_name || h("span", { class: "masked" }, t("masked.hidden"))),
-          h("td", {}, task.household.village_code),
+          h("td", {}, villageNames.get(task.household.village_code) || task.household.village_code),
           h("td", {}, task.need_description || h("span", { class: "masked" }, t("masked.hidden"))),
           h("td", {}, formatTime(task.hop.due_at)),
           h("td", {}, h("button", { type: "button", class: "primary small claim", onclick: () => claim(task.hop.id) }, t("tasks.claim"))),
         ),
       ),
     ),
-  );
+  ));
 }
 
 function nextStep(item) {
@@ -54,7 +69,7 @@ function nextStep(item) {
 
 function mineTable(items) {
   if (!items.length) return h("p", { class: "empty" }, t("tasks.mine_empty"));
-  return h(
+  return stackable(h(
     "table",
     {},
     h("thead", {}, h("tr", {}, [t("queue.need"), t("queue.household"), t("queue.village"), t("queue.status"), t("queue.due"), t("tasks.action")].map((x) => h("th", { scope: "col" }, x)))),
@@ -74,7 +89,7 @@ function mineTable(items) {
         ),
       ),
     ),
-  );
+  ));
 }
 
 async function loadPool() {
@@ -198,6 +213,7 @@ async function main() {
   const me = await startPage();
   if (!me) return;
   claims = hasRole(me, ["provider"]);
+  if (claims) await loadAreaNames();
   byId("pool").hidden = !claims;
   const kind = byId("complete").elements.kind;
   for (const value of enumValues("DeliveryKind")) kind.append(h("option", { value }, label("DeliveryKind", value)));
