@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -278,3 +279,25 @@ def test_plan_prints_without_the_page_around_it(open_page: OpenPage, site: Site)
     assert page.page.locator("#members").is_hidden()
     assert page.page.locator("#plan").is_visible()
     assert page.page.locator("#summary").is_visible()
+
+
+def test_an_expired_access_token_is_refreshed_once_for_parallel_calls(
+    open_page: OpenPage, site: Site
+) -> None:
+    page = open_page()
+    page.allow_failed(401)  # the expired token's first answers, before the refresh
+    page.sign_in("socialworker")
+    stored = "() => JSON.parse(sessionStorage.getItem('zhulian.session')).refresh"
+    before = page.page.evaluate(stored)
+    start = site.world.clock.now
+    site.world.clock.advance(minutes=20)  # past the 15-minute access token, within the session
+    try:
+        page.goto("/home")
+        page.ready()
+        # Five queue and notification calls failed at once; one rotation served them all (a second
+        # refresh with the same token would have been taken for a replay and ended the session).
+        assert urlsplit(page.page.url).path == "/home"
+        assert page.page.evaluate(stored) != before
+        assert page.page.locator("#queue-overdue tbody tr").count() >= 1
+    finally:
+        site.world.clock.now = start
