@@ -148,6 +148,11 @@ def test_need_form_errors_beside_fields_and_input_kept(open_page: OpenPage, site
     page.page.get_by_role("button", name="提交").click()
     page.page.locator("#page-message.success").wait_for()
     assert form.locator(".form-summary").is_hidden()
+    # The reported need is on the household's page.
+    page.page.get_by_role("link", name="查看家庭").click()
+    page.ready()
+    needs = page.page.locator("#needs-table").inner_text()
+    assert "照护" in needs and "老人独居，冬季取暖困难" in needs
 
 
 def test_provider_claims_and_loses_a_race_then_completes(open_page: OpenPage, site: Site) -> None:
