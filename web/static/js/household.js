@@ -25,6 +25,15 @@ function yesNo(value) {
   return value ? t("common.yes") : t("common.no");
 }
 
+const INCOME_PARTS = ["wage", "operating", "property", "transfer", "pension"];
+
+/** Yearly income by component, as recorded: not summed, because the two standards count it
+ * differently (DOMAIN.md 4) and the page must not pick one. */
+function incomeParts(income) {
+  const yuan = (fen) => (fen / 100).toLocaleString(currentLang());
+  return INCOME_PARTS.map((part) => `${t(`income.${part}`)} ${yuan(income[`income_${part}_fen`])}`).join(" · ") + ` ${t("common.yuan_per_year")}`;
+}
+
 function fact(term, value) {
   return [h("dt", {}, term), h("dd", {}, value)];
 }
@@ -41,7 +50,7 @@ function table(headers, rows) {
 function showSummary(detail) {
   const m = detail.masked;
   const head = detail.members.find((p) => p.id === detail.head_person_id);
-  fill(byId("household-title"), `${t("household.title")}：${head ? head.name : t("masked.hidden")}`);
+  fill(byId("household-title"), t("household.title_of", { name: head ? head.name : t("masked.hidden") }));
   fill(
     byId("summary-list"),
     fact(t("household.village"), `${detail.township_name || detail.township_code} ${detail.village_name || detail.village_code}`),
@@ -53,7 +62,7 @@ function showSummary(detail) {
     fact(t("household.housing_safe"), yesNo(detail.housing_safe)),
     fact(t("household.water_safe"), yesNo(detail.drinking_water_safe)),
     fact(t("household.medical_insured"), yesNo(detail.medical_insured)),
-    fact(t("household.income"), detail.income ? `${((detail.income.income_wage_fen + detail.income.income_operating_fen + detail.income.income_property_fen + detail.income.income_transfer_fen + detail.income.income_pension_fen) / 100).toLocaleString(currentLang())} ${t("common.yuan_per_year")}` : hidden()),
+    fact(t("household.income"), detail.income ? incomeParts(detail.income) : hidden()),
   );
   byId("summary").hidden = false;
 }
