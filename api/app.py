@@ -8,13 +8,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel
 from starlette.routing import Match
 
-from api import problems
+from api import pages, problems
 from api.deps import AppServices, Services
 from api.ratelimit import LoginLimiter
 from api.routes import admin, auth, matching, referrals, registry, tracking
@@ -57,8 +58,12 @@ def create_app(
     *,
     store: GraphStore | None = None,
     clock: Callable[[], datetime] = _utc_now,
+    web_dir: Path = pages.WEB_DIR,
 ) -> FastAPI:
-    """The app. Without `store`, it opens the configured one when it starts and closes it at shutdown."""
+    """The app. Without `store`, it opens the configured one when it starts and closes it at shutdown.
+
+    `web_dir` holds the pages and their installed assets (decision 0010).
+    """
     settings = settings or Settings()
     tokens = TokenCodec(signing_key(settings), timedelta(minutes=settings.access_token_minutes))
     limiter = LoginLimiter(
@@ -124,6 +129,7 @@ def create_app(
         tracking.router,
     ):
         app.include_router(router)
+    pages.install(app, web_dir)
 
     @app.middleware("http")
     async def allow_every_method(

@@ -227,6 +227,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, banner: str =
     application = create_app(settings)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 (only to print a usable URL)
     console.print(f"{banner}[bold green]服务地址 Serving at http://{shown}:{port}/[/bold green]")
+    console.print(f"网页 Pages: http://{shown}:{port}/login  (用 Chromium 等浏览器打开 / open in a browser)")
     console.print(f"接口文档 API docs: http://{shown}:{port}/docs  (Ctrl+C 停止 / to stop)")
     uvicorn.run(application, host=host, port=port, log_level="warning")
 
