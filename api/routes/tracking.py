@@ -57,23 +57,41 @@ def task_queue(
     return svc.store.run(lambda uow: queues.queue(uow, policy, kind, limit=limit, offset=offset))
 
 
-@router.get("/figures/referrals", summary="转介绩效 / referral completion and timeliness figures")
+AreaCode = Annotated[
+    str | None,
+    Query(pattern=r"^[0-9]{12}$", description="an area within my scope (county, township or village code)"),
+]
+DateFrom = Annotated[Day | None, Query(alias="from", description="first day of referral creation (UTC)")]
+DateTo = Annotated[Day | None, Query(alias="to", description="day after the last one (UTC)")]
+
+
+def _period(policy: CurrentPolicy, date_from: date | None, date_to: date | None) -> tuple[datetime, datetime]:
+    """[from, to) as UTC midnights; by default the year up to and including today."""
+    end = _midnight(date_to) if date_to else _midnight(policy.now.date()) + timedelta(days=1)
+    start = _midnight(date_from) if date_from else end - DEFAULT_PERIOD
+    return start, end
+
+
+@router.get(
+    "/figures/referrals",
+    responses=NOT_FOUND,
+    summary="转介绩效 / referral completion and timeliness figures by area, township, provider or need type",
+)
 def referral_figures(
     policy: CurrentPolicy,
     svc: Services,
-    date_from: Annotated[
-        Day | None, Query(alias="from", description="first day of referral creation (UTC)")
-    ] = None,
-    date_to: Annotated[Day | None, Query(alias="to", description="day after the last one (UTC)")] = None,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
     by: FiguresBy = FiguresBy.AREA,
+    area: AreaCode = None,
 ) -> ReferralFigures:
     """Referrals created in [from, to) (default: the year up to today), grouped by `by`.
 
+    Computed from the hops' status changes. `area` narrows to one area of my scope (404 outside it).
     `to` on or before `from` is an empty period: every count is zero.
     """
-    end = _midnight(date_to) if date_to else _midnight(policy.now.date()) + timedelta(days=1)
-    start = _midnight(date_from) if date_from else end - DEFAULT_PERIOD
-    return svc.store.run(lambda uow: figures.referral_figures(uow, policy, start, end, by), write=False)
+    start, end = _period(policy, date_from, date_to)
+    return svc.store.run(lambda uow: figures.referral_figures(uow, policy, start, end, by, area), write=False)
 
 
 @router.get(

@@ -44,16 +44,9 @@ def started_at(hop: ReferralHop) -> datetime:
     return hop.requested_at or hop.created_at
 
 
-def hours_taken(hop: ReferralHop) -> float | None:
-    """Hours from `started_at` to completion (None: not completed)."""
-    if hop.status is not S.COMPLETED or hop.completed_at is None:
-        return None
-    return (hop.completed_at - started_at(hop)).total_seconds() / 3600
-
-
-def completed_on_time(hop: ReferralHop) -> bool:
-    """Whether a completed hop finished on or before its due_at (no deadline: on time)."""
-    return hop.completed_at is not None and (hop.due_at is None or hop.completed_at <= hop.due_at)
+def on_time(completed_at: datetime, due_at: datetime | None) -> bool:
+    """Whether a hop completed at `completed_at` met its due_at: on or before it (no deadline: on time)."""
+    return due_at is None or completed_at <= due_at
 
 
 def completed_late(hop: ReferralHop, at: datetime, to_status: str) -> bool:

@@ -30,9 +30,13 @@ class QueueKind(enum.StrEnum):
 
 
 class FiguresBy(enum.StrEnum):
-    """How referral figures are grouped."""
+    """How referral figures are grouped: area (townships for a caller with several, else villages),
+    township, village, level (who a hop is with), provider (the hop's assignee: an organisation, an
+    alliance body, or the pool) or need type."""
 
     AREA = "area"
+    TOWNSHIP = "township"
+    VILLAGE = "village"
     LEVEL = "level"
     PROVIDER = "provider"
     NEED_TYPE = "need_type"
@@ -80,9 +84,12 @@ class QueuePage(View):
 class FiguresRow(View):
     """Referral figures of one group (or of everything, the total row).
 
-    completion_rate = completed / (referrals - cancelled); on_time_rate = hops completed on or before
-    their due_at (a hop without a deadline counts as on time) / hops completed; hours run from a hop's
-    requested_at (or created_at when it was never requested, e.g. offered to the pool) to completed_at.
+    completion_rate = completed / (referrals - cancelled); on_time_rate = hops_on_time / hops_completed,
+    where a hop is on time when its change to completed is at or before its due_at (no deadline: on
+    time) and closed late otherwise (hops_closed_late); hours run from a hop's opening status change
+    (to requested, or to ready when offered to the pool) to its change to completed (mean, median and
+    90th percentile over the completed hops). `overdue` counts the hops still open and past a deadline
+    now. Rates are fractions (0.5 = 50 %) to 4 decimals, hours to 2; None when there is nothing to divide.
     """
 
     key: str
@@ -94,7 +101,9 @@ class FiguresRow(View):
     hops: int = 0
     hops_completed: int = 0
     hops_on_time: int = 0
+    hops_closed_late: int = 0
     on_time_rate: float | None = None
+    mean_hours: float | None = None
     median_hours: float | None = None
     p90_hours: float | None = None
     overdue: int = 0
@@ -105,7 +114,10 @@ class FiguresRow(View):
 
 
 class ReferralFigures(View):
+    """Figures of the referrals created in [date_from, date_to) in the caller's areas, or in area_code."""
+
     by: FiguresBy
+    area_code: str | None = None
     date_from: datetime
     date_to: datetime
     now: datetime
