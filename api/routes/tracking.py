@@ -10,12 +10,13 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BeforeValidator
 
 from api.deps import CurrentPolicy, Services, get_policy
 from api.problems import responses
-from referral.tracking import figures, queues, trace
+from referral.tracking import export, figures, queues, trace
+from referral.tracking.export import ExportFormat
 from referral.tracking.models import FiguresBy, QueueKind, QueuePage, ReferralFigures, Trace
 
 router = APIRouter(
@@ -92,6 +93,54 @@ def referral_figures(
     """
     start, end = _period(policy, date_from, date_to)
     return svc.store.run(lambda uow: figures.referral_figures(uow, policy, start, end, by, area), write=False)
+
+
+EXPORT_GROUPINGS = (FiguresBy.TOWNSHIP, FiguresBy.PROVIDER, FiguresBy.NEED_TYPE)
+EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "CSV (UTF-8 with BOM, bilingual header) or XLSX (a sheet per grouping)",
+        "content": {
+            media: {"schema": {"type": "string", "format": "binary"}} for media in export.MEDIA_TYPES.values()
+        },
+    },
+    **NOT_FOUND,
+}
+
+
+@router.get(
+    "/figures/referrals/export",
+    response_class=Response,
+    responses=EXPORT_RESPONSES,
+    summary="导出转介绩效 / export referral figures as CSV or XLSX",
+)
+def export_referral_figures(
+    policy: CurrentPolicy,
+    svc: Services,
+    fmt: Annotated[ExportFormat, Query(alias="format", description="csv or xlsx")] = ExportFormat.XLSX,
+    by: Annotated[
+        list[FiguresBy] | None,
+        Query(max_length=6, description="groupings, repeatable (default: township, provider, need_type)"),
+    ] = None,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    area: AreaCode = None,
+) -> Response:
+    """The figures of `GET /figures/referrals` for each grouping: an XLSX sheet each (Chinese header
+    row, English header row, the groups, the total row), or one CSV table with a grouping column."""
+    start, end = _period(policy, date_from, date_to)
+    groupings = list(dict.fromkeys(by or EXPORT_GROUPINGS))
+    sheets = svc.store.run(
+        lambda uow: figures.referral_figures_by(uow, policy, start, end, groupings, area), write=False
+    )
+    last_day = end - timedelta(days=1)
+    name = (
+        f"zhulian-referral-figures-{start:%Y%m%d}-{last_day:%Y%m%d}{'-' + area if area else ''}.{fmt.value}"
+    )
+    return Response(
+        content=export.export(sheets, fmt),
+        media_type=export.MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.get(

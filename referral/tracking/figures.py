@@ -234,8 +234,32 @@ def referral_figures(
 ) -> ReferralFigures:
     """Completion, timeliness, overdue, returns and unmet needs of referrals created in [from, to),
     in the caller's areas or in `area_code` (an area within them; 404 otherwise)."""
+    return referral_figures_by(uow, policy, date_from, date_to, [by], area_code)[0]
+
+
+def referral_figures_by(
+    uow: UnitOfWork,
+    policy: Policy,
+    date_from: datetime,
+    date_to: datetime,
+    groupings: Iterable[FiguresBy],
+    area_code: str | None = None,
+) -> list[ReferralFigures]:
+    """The same figures in several groupings, from one read of the store (the export's sheets)."""
     policy.require(Action.READ_FIGURES)
     inputs = figure_inputs(uow, policy, date_from, date_to, area_code)
+    return [_grouped(uow, policy, inputs, by, date_from, date_to, area_code) for by in groupings]
+
+
+def _grouped(
+    uow: UnitOfWork,
+    policy: Policy,
+    inputs: FigureInputs,
+    by: FiguresBy,
+    date_from: datetime,
+    date_to: datetime,
+    area_code: str | None,
+) -> ReferralFigures:
     now = policy.now
     by_township = len({parent_code(v) for v in inputs.villages}) > 1
 
