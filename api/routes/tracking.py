@@ -15,9 +15,9 @@ from pydantic import BeforeValidator
 
 from api.deps import CurrentPolicy, Services, get_policy
 from api.problems import responses
-from referral.tracking import export, figures, queues, trace
+from referral.tracking import export, figures, queues, trace, village_map
 from referral.tracking.export import ExportFormat
-from referral.tracking.models import FiguresBy, QueueKind, QueuePage, ReferralFigures, Trace
+from referral.tracking.models import FiguresBy, QueueKind, QueuePage, ReferralFigures, Trace, VillageMap
 
 router = APIRouter(
     prefix="/api/v1",
@@ -141,6 +141,16 @@ def export_referral_figures(
         media_type=export.MEDIA_TYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+@router.get(
+    "/figures/villages",
+    responses=NOT_FOUND,
+    summary="村社地图 / my villages on a map: place, households by risk level, open and referred needs",
+)
+def villages_on_map(policy: CurrentPolicy, svc: Services, area: AreaCode = None) -> VillageMap:
+    """Counts only. A village's households: `GET /households?village=CODE` (area staff, within scope)."""
+    return svc.store.run(lambda uow: village_map.village_map(uow, policy, area), write=False)
 
 
 @router.get(

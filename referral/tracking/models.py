@@ -209,3 +209,35 @@ class Trace(View):
     timeline: list[TraceEvent]
     graph: TraceGraph
     masked: list[str]
+
+
+class VillageOnMap(View):
+    """One village of the map: where it is and counts to colour it by (no household, no person).
+
+    Risk levels grade a household's anti-risk capacity: 1 is the weakest (the highest risk), 3 the
+    strongest; `highest_risk` is the lowest level any of its households has (None: none graded).
+    """
+
+    code: str
+    name: str
+    township_code: str
+    township_name: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    households: int
+    by_risk_level: dict[str, int]
+    highest_risk: int | None = None
+    open_needs: int  # waiting for dispatch
+    referred_needs: int  # in a referral, not yet met
+    urgent_needs: int  # of those two, urgent
+
+
+class VillageMap(View):
+    """The villages in the caller's areas (or one area of them), for the map page."""
+
+    area_code: str | None = None
+    now: datetime
+    households: int
+    open_needs: int
+    referred_needs: int
+    villages: list[VillageOnMap]
