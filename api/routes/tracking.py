@@ -46,7 +46,9 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UTC)
 
 
-@router.get("/queues/{kind}", summary="任务队列 / my task queue: mine, area, overdue, escalated, done")
+@router.get(
+    "/queues/{kind}", summary="任务队列 / my task queue: mine, area, due today, overdue, escalated, done"
+)
 def task_queue(
     kind: QueueKind,
     policy: CurrentPolicy,
@@ -54,7 +56,9 @@ def task_queue(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> QueuePage:
-    """Open tasks sorted by due date (done: completed in the last 7 days, newest first)."""
+    """Open tasks soonest deadline first (`deadline`: accept_due_at before the work starts when earlier,
+    else due_at); `due_today`: not overdue and due before the end of the Asia/Shanghai day
+    (`day_ends_at`); `done`: completed in the last 7 days, newest first."""
     return svc.store.run(lambda uow: queues.queue(uow, policy, kind, limit=limit, offset=offset))
 
 

@@ -28,6 +28,16 @@ def missed_deadline(hop: ReferralHop, now: datetime) -> datetime | None:
     return min(passed) if passed else None
 
 
+def deadline(hop: ReferralHop) -> datetime | None:
+    """The deadline an open hop works to: the earlier of due_at and, before the work starts,
+    accept_due_at (None: no deadline). Queues are ordered by it; past it, the hop is overdue."""
+    dates = [hop.due_at]
+    if hop.status in _ACCEPT_PHASE:
+        dates.append(hop.accept_due_at)
+    known = [d for d in dates if d is not None]
+    return min(known) if known else None
+
+
 def is_overdue(hop: ReferralHop, now: datetime) -> bool:
     """Whether an open hop is past `due_at`, or past `accept_due_at` before it started."""
     return missed_deadline(hop, now) is not None

@@ -10,7 +10,7 @@ import enum
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from graph.model.enums import AllianceLevel, HopReason, HopStatus, NeedType, Urgency
 
@@ -20,10 +20,12 @@ class View(BaseModel):
 
 
 class QueueKind(enum.StrEnum):
-    """Which task list: mine (assigned to me), area, overdue, escalated to my level, done (7 days)."""
+    """Which task list: mine (assigned to me), area, due today (by the end of the local day, not yet
+    overdue), overdue, escalated to my level, done (7 days)."""
 
     MINE = "mine"
     AREA = "area"
+    DUE_TODAY = "due_today"
     OVERDUE = "overdue"
     ESCALATED = "escalated"
     DONE = "done"
@@ -64,6 +66,9 @@ class QueueItem(View):
     pool_area_code: str | None = None
     due_at: datetime | None = None
     accept_due_at: datetime | None = None
+    deadline: datetime | None = Field(
+        default=None, description="the deadline the task works to: due_at, or accept_due_at before it starts"
+    )
     overdue: bool
     late_hours: float | None = None
     escalation_level: AllianceLevel | None = None
@@ -73,11 +78,15 @@ class QueueItem(View):
 
 
 class QueuePage(View):
+    """One page of a queue. Open tasks come soonest deadline first (`deadline`), done ones newest
+    first; `day_ends_at` is the end of the local (Asia/Shanghai) day that `due_today` runs to."""
+
     kind: QueueKind
     total: int
     limit: int
     offset: int
     now: datetime
+    day_ends_at: datetime
     items: list[QueueItem]
 
 

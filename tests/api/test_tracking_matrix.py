@@ -60,7 +60,7 @@ OUT_OBJECT: dict[str, str] = {
 AREA_STAFF = {Role.COUNTY_COORDINATOR, Role.TOWNSHIP_OFFICER, Role.VILLAGE_WORKER, Role.SOCIAL_WORKER}
 CASE_WORK = AREA_STAFF | {Role.DEPARTMENT_LIAISON, Role.PROVIDER}
 FIGURES = {Role.COUNTY_COORDINATOR, Role.TOWNSHIP_OFFICER, Role.VILLAGE_WORKER, Role.AUDITOR}
-KINDS = ["mine", "area", "overdue", "escalated", "done"]
+KINDS = ["mine", "area", "due_today", "overdue", "escalated", "done"]
 
 
 @dataclass(frozen=True)
