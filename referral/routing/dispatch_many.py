@@ -1,0 +1,93 @@
+"""批量派单: dispatch several needs, each in its own transaction, and report each one's result.
+
+The dispatch board's "dispatch the proposal" button. Each item is exactly `service.dispatch` in its own
+`store.run`, so one refused item (a need no longer open, outside the caller's scope, a target that
+cannot take it) rolls back only itself: the report says, per need, dispatched (with the referral) or
+refused (with the problem its own request would have answered). Store failures are reported per item
+too (without internals), so a client always learns which needs were dispatched.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from functools import partial
+
+from graph.errors import InvalidInput, ZhulianError
+from graph.model import new_id
+from graph.store import GraphStore, UnitOfWork
+from referral.access.policy import Action, Policy
+from referral.routing.deadlines import DEFAULT_DEADLINES, Deadlines
+from referral.routing.models import (
+    DispatchItem,
+    DispatchManyRequest,
+    DispatchReport,
+    DispatchRequest,
+    DispatchResult,
+    ItemProblem,
+    ReferralView,
+)
+from referral.routing.service import dispatch
+
+log = logging.getLogger("zhulian.routing")
+
+
+def item_problem(exc: ZhulianError) -> ItemProblem:
+    """The problem fields of a refused item (5xx: a title and an incident id, the cause only logged)."""
+    if exc.status_code >= 500:
+        incident = new_id()
+        log.error("incident %s: batch dispatch item: %s", incident, exc.message)
+        return ItemProblem(
+            title=exc.title, status=exc.status_code, detail=f"{exc.title} (incident {incident})"
+        )
+    errors: list[dict[str, object]] | None = None
+    if isinstance(exc, InvalidInput) and exc.errors:
+        errors = [dict(e) for e in exc.errors]
+    elif "field" in exc.details:
+        errors = [{"field": exc.details["field"], "value": None, "message": exc.message}]
+    return ItemProblem(title=exc.title, status=exc.status_code, detail=exc.message, errors=errors)
+
+
+def _duplicates(items: list[DispatchItem]) -> None:
+    seen = Counter(item.need_id for item in items)
+    errors: list[dict[str, object]] = [
+        {
+            "field": f"body:items.{i}.need_id",
+            "value": item.need_id,
+            "message": "重复的需求 / need listed twice",
+        }
+        for i, item in enumerate(items)
+        if seen[item.need_id] > 1
+    ]
+    if errors:
+        raise InvalidInput("同一需求只能出现一次 / each need may be listed once", errors)
+
+
+def _dispatch_one(
+    uow: UnitOfWork, *, policy: Policy, item: DispatchItem, request: DispatchRequest, deadlines: Deadlines
+) -> ReferralView:
+    return dispatch(uow, policy, item.need_id, request, deadlines)
+
+
+def dispatch_many(
+    store: GraphStore,
+    policy: Policy,
+    body: DispatchManyRequest,
+    deadlines: Deadlines = DEFAULT_DEADLINES,
+) -> DispatchReport:
+    """Dispatch each item on its own; 403 up front for a role that may not dispatch at all."""
+    policy.require(Action.DISPATCH)
+    _duplicates(body.items)
+    results: list[DispatchResult] = []
+    for item in body.items:
+        request = DispatchRequest.model_validate(item.model_dump(exclude={"need_id"}))
+        try:
+            referral = store.run(
+                partial(_dispatch_one, policy=policy, item=item, request=request, deadlines=deadlines)
+            )
+        except ZhulianError as exc:
+            results.append(DispatchResult(need_id=item.need_id, outcome="refused", problem=item_problem(exc)))
+        else:
+            results.append(DispatchResult(need_id=item.need_id, outcome="dispatched", referral=referral))
+    done = sum(r.outcome == "dispatched" for r in results)
+    return DispatchReport(dispatched=done, refused=len(results) - done, results=results)
