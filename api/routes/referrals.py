@@ -78,14 +78,14 @@ def dispatch(need_id: ObjectId, body: DispatchRequest, policy: CurrentPolicy, sv
 
 
 @router.post(
-    "/referrals/batch",
+    "/dispatches",
     responses={**UNREADABLE_BODY, **responses(422)},
     summary="批量派单 / dispatch many needs, each on its own; the result of each",
 )
 def dispatch_batch(body: DispatchManyRequest, policy: CurrentPolicy, svc: Services) -> DispatchReport:
     """Each item as `POST /needs/{need_id}/referrals` in its own transaction: a refused item (its
     problem in the report: 404 outside scope, 409 not open, 422 a bad target) leaves the others
-    dispatched. 403 when the role may not dispatch; 422 when a need is listed twice (nothing done)."""
+    dispatched; a need listed again is refused at its repeat. 403 when the role may not dispatch."""
     return dispatch_many.dispatch_many(svc.store, policy, body, svc.deadlines)
 
 

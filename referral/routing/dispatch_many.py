@@ -10,7 +10,6 @@ too (without internals), so a client always learns which needs were dispatched.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from functools import partial
 
 from graph.errors import InvalidInput, ZhulianError
@@ -48,19 +47,15 @@ def item_problem(exc: ZhulianError) -> ItemProblem:
     return ItemProblem(title=exc.title, status=exc.status_code, detail=exc.message, errors=errors)
 
 
-def _duplicates(items: list[DispatchItem]) -> None:
-    seen = Counter(item.need_id for item in items)
-    errors: list[dict[str, object]] = [
-        {
-            "field": f"body:items.{i}.need_id",
-            "value": item.need_id,
-            "message": "重复的需求 / need listed twice",
-        }
-        for i, item in enumerate(items)
-        if seen[item.need_id] > 1
-    ]
-    if errors:
-        raise InvalidInput("同一需求只能出现一次 / each need may be listed once", errors)
+def _repeat(index: int, need_id: str) -> ItemProblem:
+    """A need listed again after an earlier item of the same batch: refused, not tried twice."""
+    message = "同一需求在本批中已列出 / this need is listed earlier in the batch"
+    return ItemProblem(
+        title="Invalid input",
+        status=422,
+        detail=message,
+        errors=[{"field": f"body:items.{index}.need_id", "value": need_id, "message": message}],
+    )
 
 
 def _dispatch_one(
@@ -75,11 +70,18 @@ def dispatch_many(
     body: DispatchManyRequest,
     deadlines: Deadlines = DEFAULT_DEADLINES,
 ) -> DispatchReport:
-    """Dispatch each item on its own; 403 up front for a role that may not dispatch at all."""
+    """Dispatch each item on its own; 403 up front for a role that may not dispatch at all. A need
+    listed again is refused (422) at its repeat, never dispatched twice."""
     policy.require(Action.DISPATCH)
-    _duplicates(body.items)
     results: list[DispatchResult] = []
-    for item in body.items:
+    seen: set[str] = set()
+    for index, item in enumerate(body.items):
+        if item.need_id in seen:
+            results.append(
+                DispatchResult(need_id=item.need_id, outcome="refused", problem=_repeat(index, item.need_id))
+            )
+            continue
+        seen.add(item.need_id)
         request = DispatchRequest.model_validate(item.model_dump(exclude={"need_id"}))
         try:
             referral = store.run(

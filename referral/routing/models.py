@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from graph.model.enums import (
     AllianceLevel,
@@ -301,6 +301,8 @@ class DispatchItem(DispatchRequest):
     """One need to dispatch, with the same choices as `POST /needs/{id}/referrals`."""
 
     need_id: ObjectId
+    # Strict: a batch answers 200 with per-item results, so a 0 or "no" must not pass for false.
+    pool: StrictBool = False
 
 
 class DispatchManyRequest(Request):

@@ -1,6 +1,6 @@
 """The dispatch board through the API: an area's open needs with explained candidates, the batch
 proposal that writes nothing, and dispatching many needs each on its own (per-need results; a refused
-need loses nothing of the others). Includes the role x scope matrix of `POST /referrals/batch`."""
+need loses nothing of the others). Includes the role x scope matrix of `POST /dispatches`."""
 
 from __future__ import annotations
 
@@ -128,7 +128,7 @@ def test_the_batch_proposal_writes_nothing(world: World, client: TestClient, hea
 
 
 def _dispatch(client: TestClient, headers: Headers, user: str, items: list[dict[str, Any]]) -> Any:
-    return client.post("/api/v1/referrals/batch", json={"items": items}, headers=headers(user))
+    return client.post("/api/v1/dispatches", json={"items": items}, headers=headers(user))
 
 
 def test_dispatch_many_reports_each_need_and_keeps_the_ones_dispatched(
@@ -183,16 +183,25 @@ def test_dispatch_many_reports_each_need_and_keeps_the_ones_dispatched(
     assert far_household not in report.text
 
 
-def test_dispatch_many_refuses_duplicates_and_roles_before_doing_anything(
+def test_dispatch_many_refuses_a_need_listed_twice_at_its_repeat(
     world: World, client: TestClient, headers: Headers
 ) -> None:
     need, _ = _open_need(world, world.scenario.township)
     twice = _dispatch(client, headers, "coordinator", [{"need_id": need}, {"need_id": need}])
-    assert twice.status_code == 422
-    assert [e["field"] for e in twice.json()["errors"]] == ["body:items.0.need_id", "body:items.1.need_id"]
-    assert world.store.run(lambda uow: uow.require(Need, need).status, write=False) is NeedStatus.OPEN
+    assert twice.status_code == 200, twice.text
+    first, repeat = twice.json()["results"]
+    assert first["outcome"] == "dispatched"
+    assert (repeat["outcome"], repeat["problem"]["status"]) == ("refused", 422)
+    assert repeat["problem"]["errors"][0]["field"] == "body:items.1.need_id"
+
+    def referrals(uow: UnitOfWork) -> int:
+        return uow.count(Referral, where(need_id=need))
+
+    assert world.store.run(referrals, write=False) == 1
     empty = _dispatch(client, headers, "coordinator", [])
     assert empty.status_code == 422 and empty.json()["errors"][0]["field"] == "body:items"
+    not_a_bool = _dispatch(client, headers, "township", [{"need_id": need, "pool": 0}])
+    assert not_a_bool.status_code == 422 and not_a_bool.json()["errors"][0]["field"] == "body:items.0.pool"
 
 
 @pytest.mark.parametrize(("user", "scope"), [(u[0], scope) for u in USERS for scope in ("in", "out")])

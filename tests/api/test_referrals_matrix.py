@@ -157,7 +157,7 @@ ROWS: list[Row] = [
 MATRIX_TAGS = {"referrals 转介"}
 # Routes whose role x scope matrix lives in another module (their answers have another shape).
 MATRIX_ELSEWHERE = {
-    ("POST", "/api/v1/referrals/batch"): "tests/api/test_dispatch_board.py::test_dispatch_many_matrix"
+    ("POST", "/api/v1/dispatches"): "tests/api/test_dispatch_board.py::test_dispatch_many_matrix"
 }
 
 
