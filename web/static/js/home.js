@@ -7,43 +7,6 @@ import { bilingual, formatTime, label, t } from "./i18n.js";
 import { AREA_STAFF, TASK_ROLES, announce, errorText, hasRole, pageError, startPage } from "./shell.js";
 import { queueTable } from "./queue.js";
 
-const PAGE = 200;
-const MAX_PAGES = 5;
-
-function endOfToday() {
-  const end = new Date();
-  end.setHours(23, 59, 59, 999);
-  return end;
-}
-
-function startOfToday() {
-  const start = new Date();
-  start.setHours(0, 0, 0, 0);
-  return start;
-}
-
-/** Open tasks due today (local time), from the "mine" and "area" queues: the API has no such queue.
- * Both are sorted by due date, so pages are read only until a task is due after today. */
-async function dueToday() {
-  const found = new Map();
-  const start = startOfToday();
-  const end = endOfToday();
-  for (const kind of ["mine", "area"]) {
-    for (let page = 0; page < MAX_PAGES; page += 1) {
-      let result;
-      result = await api(`/queues/${kind}?limit=${PAGE}&offset=${page * PAGE}`);
-      for (const item of result.items) {
-        const due = item.due_at ? new Date(item.due_at) : null;
-        if (due && due >= start && due <= end) found.set(item.hop_id, item);
-      }
-      const last = result.items[result.items.length - 1];
-      if (!last || result.offset + result.items.length >= result.total) break;
-      if (last.due_at && new Date(last.due_at) > end) break;
-    }
-  }
-  return [...found.values()].sort((a, b) => new Date(a.due_at) - new Date(b.due_at));
-}
-
 async function queue(kind) {
   const result = await api(`/queues/${kind}?limit=50`);
   return { items: result.items, total: result.total };
@@ -162,10 +125,7 @@ async function main() {
     byId("search").addEventListener("submit", search);
   }
   await Promise.all([
-    showQueue(slots.today, async () => {
-      const items = await dueToday();
-      return { items, total: items.length };
-    }, t("home.due_today")),
+    showQueue(slots.today, () => queue("due_today"), t("home.due_today")),
     showQueue(slots.overdue, () => queue("overdue"), t("home.overdue")),
     showQueue(slots.escalated, () => queue("escalated"), t("home.escalated")),
     showQueue(slots.done, () => queue("done"), t("home.done")),

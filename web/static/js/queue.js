@@ -24,7 +24,8 @@ export function queueTable(items, { caption, linkHouseholds = true } = {}) {
       h(
         "td",
         {},
-        item.completed_at ? formatTime(item.completed_at) : formatTime(item.due_at),
+        // An open task works to its deadline (acceptance first, then due): the order of the queue.
+        item.completed_at ? formatTime(item.completed_at) : formatTime(item.deadline || item.due_at),
         item.overdue ? h("span", { class: "tag overdue" }, t("queue.overdue_tag")) : null,
       ),
     ),
