@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 
 from graph.model import enums
 from graph.model.base import LabelledEnum
+from referral.matching import models as matching_models
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
@@ -64,10 +65,16 @@ class Page(enum.StrEnum):
     HOUSEHOLD = "household"
     NEED_NEW = "need-new"
     TASKS = "tasks"
+    # Phase 2, the county coordinator's pages (issue 6 items 5 and 9).
+    DISPATCH = "dispatch"
+    FIGURES = "figures"
+    MAP = "map"
 
 
 # Vendor assets each page loads (none of the phase-1 pages needs one; charts, graph and map will).
 PAGE_VENDOR: dict[Page, tuple[str, ...]] = dict.fromkeys(Page, ())
+PAGE_VENDOR[Page.FIGURES] = ("echarts.min.js",)
+PAGE_VENDOR[Page.MAP] = ("leaflet.js", "leaflet.css")
 
 MISSING_ASSETS = (
     '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>助联 Zhulian</title></head>'
@@ -78,12 +85,19 @@ MISSING_ASSETS = (
 )
 
 
+# Modules whose labelled enums the pages show: the model's, and matching's reason codes and score
+# parts (the dispatch board explains candidates, exclusions and unmet needs with them).
+ENUM_MODULES = (enums, matching_models)
+
+
 def enum_labels() -> dict[str, dict[str, dict[str, str]]]:
-    """Every labelled enum of the model: name -> value -> {zh, en} (the pages' enum catalogue)."""
+    """Every labelled enum of the model and of matching: name -> value -> {zh, en} (the pages' enum
+    catalogue)."""
     found: dict[str, dict[str, dict[str, str]]] = {}
-    for name, member in inspect.getmembers(enums, inspect.isclass):
-        if issubclass(member, LabelledEnum) and member is not LabelledEnum:
-            found[name] = {item.value: {"zh": item.zh, "en": item.en} for item in member}
+    for module in ENUM_MODULES:
+        for name, member in inspect.getmembers(module, inspect.isclass):
+            if issubclass(member, LabelledEnum) and member is not LabelledEnum:
+                found[name] = {item.value: {"zh": item.zh, "en": item.en} for item in member}
     return found
 
 
@@ -127,6 +141,18 @@ def pages_router(web_dir: Path) -> APIRouter:
     @router.get("/tasks")
     def tasks_page() -> Response:
         return page(Page.TASKS)
+
+    @router.get("/dispatch")
+    def dispatch_page() -> Response:
+        return page(Page.DISPATCH)
+
+    @router.get("/figures")
+    def figures_page() -> Response:
+        return page(Page.FIGURES)
+
+    @router.get("/map")
+    def map_page() -> Response:
+        return page(Page.MAP)
 
     @router.get("/i18n/enums.json")
     def enums_json() -> Response:

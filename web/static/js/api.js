@@ -109,3 +109,21 @@ export async function logout() {
   clearSession();
   location.assign("/login");
 }
+
+/** Download a file from the API (a link cannot carry the bearer token): the body as a Blob and the
+ * file name from Content-Disposition. Refreshes once on 401 like api(); throws ApiError otherwise. */
+export async function apiDownload(path, { retried = false } = {}) {
+  const current = session();
+  const headers = current && current.access ? { authorization: `Bearer ${current.access}` } : {};
+  const response = await fetch(`/api/v1${path}`, { headers });
+  if (response.status === 401 && !retried) {
+    if (await refresh()) return apiDownload(path, { retried: true });
+    clearSession();
+    toLogin();
+    throw new ApiError(401, { detail: "需要登录 / sign in first" });
+  }
+  if (!response.ok) throw new ApiError(response.status, await parse(response), response.headers);
+  const disposition = response.headers.get("content-disposition") || "";
+  const named = /filename="?([^";]+)"?/.exec(disposition);
+  return { blob: await response.blob(), filename: named ? named[1] : "download" };
+}
