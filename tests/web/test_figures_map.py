@@ -81,3 +81,47 @@ def test_figures_in_english_on_a_phone(open_page: OpenPage) -> None:
     assert page.page.get_by_role("heading", name="Figures", exact=True).count() == 1
     assert "Completion rate" in page.page.locator("#figures-data thead").inner_text()
     no_serious_violations(page)
+
+
+def test_map_villages_with_real_names_and_a_click_lists_households(open_page: OpenPage, site: Site) -> None:
+    page = open_page()
+    page.sign_in("coordinator", then="/map")
+    table = page.page.locator("#villages tbody")
+    assert table.locator("tr").count() > 50
+    assert "中山社区居委会" in table.inner_text() and "360783100001" in table.inner_text()
+    circles = page.page.locator("#map path.leaflet-interactive")
+    assert circles.count() > 50
+    assert page.page.locator("#map-legend li").count() == 4
+    no_serious_violations(page)
+    page.screenshot("map")
+
+    # A click on the scenario's village lists its households, linking to their pages.
+    village = site.world.scenario.village
+    page.page.locator(f"#map path[data-village='{village}']").click()
+    page.page.locator("#household-list li a").first.wait_for()
+    page.ready()
+    assert page.page.locator("#village-households-title").inner_text().endswith("的家庭")
+    href = page.page.locator("#household-list li a").first.get_attribute("href")
+    assert href and href.startswith("/households/")
+
+    # Colour by risk: the legend says what each size and colour means.
+    page.page.get_by_label("家庭风险等级").check()
+    assert "1 级" in page.page.locator("#map-legend").inner_text()
+    # The keyboard alternative: the table's button lists the households too.
+    page.page.locator("#villages tbody tr").first.get_by_role("button").focus()
+    page.page.keyboard.press("Enter")
+    page.page.locator("#village-households-list p.hint").first.wait_for()
+
+
+def test_provider_is_told_figures_and_map_are_not_for_it(open_page: OpenPage) -> None:
+    page = open_page()
+    page.sign_in("provider", then="/figures")
+    assert "您的角色无权查看" in page.page.locator("#page-message").inner_text()
+    assert page.page.locator("#filters").is_hidden()
+    assert page.page.get_by_role("link", name="绩效数据").count() == 0
+    page.goto("/map")
+    page.ready()
+    assert "您的角色无权查看" in page.page.locator("#page-message").inner_text()
+    assert page.page.locator("#map-card").is_hidden()
+    no_serious_violations(page)
+    page.screenshot("figures-provider")
