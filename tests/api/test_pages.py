@@ -16,8 +16,9 @@ from api import pages
 from api.app import create_app
 from api.settings import Settings
 from graph.model.enums import NeedType, Role
+from referral.matching.models import Exclusion, ScorePart, UnmetReason
 
-PAGE_PATHS = ["/login", "/home", "/households/01ABC", "/needs/new", "/tasks"]
+PAGE_PATHS = ["/login", "/home", "/households/01ABC", "/needs/new", "/tasks", "/dispatch", "/figures", "/map"]
 WEB = pages.WEB_DIR
 
 
@@ -92,10 +93,30 @@ def test_without_installed_assets_the_app_serves_and_says_what_to_run(
     assert client.get("/health").status_code == 200
 
 
+@pytest.mark.parametrize(("path", "asset"), [("/figures", "echarts.min.js"), ("/map", "leaflet.js")])
+def test_chart_and_map_pages_say_what_to_install(tmp_path: Path, path: str, asset: str) -> None:
+    bare = tmp_path / "web"
+    shutil.copytree(WEB, bare, ignore=shutil.ignore_patterns("node_modules"))
+    page = _client(tmp_path, bare).get(path)
+    assert page.status_code == 503 and asset in page.text and "npm ci --prefix web" in page.text
+    assert _client(tmp_path, bare).get("/dispatch").status_code == 200  # no library needed
+
+
+def test_pages_load_only_the_vendor_assets_their_route_checks() -> None:
+    for which in pages.Page:
+        text = (WEB / "pages" / f"{which.value}.html").read_text(encoding="utf-8")
+        loaded = set(re.findall(r"/vendor/([\w./-]+)", text))
+        assert loaded == set(pages.PAGE_VENDOR[which]), which
+
+
 def test_enum_labels_come_from_the_model(tmp_path: Path) -> None:
     labels = _client(tmp_path).get("/i18n/enums.json").json()
     assert labels["NeedType"] == {t.value: {"zh": t.zh, "en": t.en} for t in NeedType}
     assert labels["Role"]["provider"]["zh"] == Role.PROVIDER.zh
+    # Matching's reason codes and score parts: the dispatch board explains candidates with them.
+    assert labels["ScorePart"]["fit"] == {"zh": ScorePart.FIT.zh, "en": ScorePart.FIT.en}
+    assert set(labels["UnmetReason"]) == {r.value for r in UnmetReason}
+    assert set(labels["Exclusion"]) == {r.value for r in Exclusion}
 
 
 def test_catalogue_has_both_languages_and_every_key_the_pages_use() -> None:
