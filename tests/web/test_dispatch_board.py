@@ -119,7 +119,8 @@ def test_batch_proposal_reviewed_unticked_and_dispatched(open_page: OpenPage, si
     sent = [rows.nth(i).get_attribute("data-need") for i in range(1, rows.count())]
     rows.nth(0).get_by_role("checkbox").uncheck()
     no_serious_violations(page)
-    page.page.locator("#batch").scroll_into_view_if_needed()
+    # The proposal, its summary and the button that dispatches it, in the first screen.
+    page.page.locator("#batch").evaluate("(el) => el.scrollIntoView({block: 'start'})")
     page.screenshot("dispatch-batch")
 
     page.page.get_by_role("button", name="派单已勾选的分配").click()

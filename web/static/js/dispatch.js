@@ -403,7 +403,12 @@ function assignmentTable(proposal, rows) {
             h("td", {}, householdLink(a.household_id, t("dispatch.open_household"))),
             h("td", {}, areaName(a.village_code)),
             h("td", {}, h("strong", {}, a.resource.name), ` (${label("ResourceKind", a.resource.kind)})`, a.replaces ? h("span", { class: "parts" }, t("dispatch.replaces", { code: a.replaces })) : null),
-            h("td", {}, String(a.cost), h("span", { class: "parts" }, partsText(a.cost_parts)), a.distance_km !== null ? h("span", { class: "parts" }, t("dispatch.distance", { km: a.distance_km })) : null),
+            h(
+              "td",
+              {},
+              String(a.cost),
+              h("span", { class: "parts" }, [partsText(a.cost_parts), a.distance_km !== null ? t("dispatch.distance", { km: a.distance_km }) : null].filter(Boolean).join(" · ")),
+            ),
             h("td", {}, box),
           );
         }),
