@@ -10,12 +10,16 @@ from typing import Any
 
 import pytest
 
+from graph.model import Household, Need
+from graph.model.enums import NeedStatus, NeedType
+from graph.store import where
 from tests.api.conftest import login
 from tests.web.conftest import PHONE, Site, Watched
 
 pytestmark = pytest.mark.slow
 
 OpenPage = Callable[..., Watched]
+ACTIVE = (NeedStatus.OPEN, NeedStatus.REFERRED)
 
 
 def no_serious_violations(page: Watched) -> None:
@@ -68,15 +72,26 @@ def _need(site: Site, username: str, need_id: str) -> dict[str, Any]:
     return found
 
 
-def _report(site: Site, *, need_type: str, urgency: str = "urgent") -> str:
-    """A new open need in the scenario's village (reported through the API: setup, not the subject)."""
+def neighbour(site: Site) -> str:
+    """A household of the scenario's village other than hh_provider (whose need types other tests use)."""
+    scenario = site.world.scenario
+    households = site.world.store.run(
+        lambda uow: uow.find(Household, where(village_code=scenario.village)), write=False
+    )
+    return next(h.id for h in sorted(households, key=lambda h: h.id) if h.id != scenario.hh_provider)
+
+
+def _report(site: Site, *, urgency: str = "urgent") -> str:
+    """A new open need in the scenario's village, of a type the household has none open of (reported
+    through the API: setup, not the subject)."""
+    household = neighbour(site)
+    active = site.world.store.run(
+        lambda uow: {n.type for n in uow.find(Need, where(household_id=household, status__in=list(ACTIVE)))},
+        write=False,
+    )
+    fresh = next(t for t in NeedType if t not in active)
     client = site.world.client()
-    body = {
-        "household_id": site.world.scenario.hh_provider,
-        "type": need_type,
-        "urgency": urgency,
-        "description": "测试需求",
-    }
+    body = {"household_id": household, "type": fresh.value, "urgency": urgency, "description": "测试需求"}
     response = client.post("/api/v1/needs", json=body, headers=login(client, "village"))
     assert response.status_code == 201, response.text
     need_id: str = response.json()["id"]
@@ -102,7 +117,7 @@ def test_a_need_dispatched_behind_the_boards_back_is_refused_clearly(open_page: 
 
 def test_batch_proposal_reviewed_unticked_and_dispatched(open_page: OpenPage, site: Site) -> None:
     township = site.world.scenario.township
-    _report(site, need_type="employment", urgency="general")
+    _report(site, urgency="general")
     page = open_page()
     page.sign_in("coordinator", then="/dispatch")
     page.page.get_by_label("区域", exact=True).select_option(township)
@@ -141,7 +156,7 @@ def test_batch_proposal_reviewed_unticked_and_dispatched(open_page: OpenPage, si
 
 
 def test_township_officer_offers_a_need_to_the_pool(open_page: OpenPage, site: Site) -> None:
-    need_id = _report(site, need_type="psychological")
+    need_id = _report(site)
     page = open_page(viewport=PHONE)
     page.sign_in("township", then="/dispatch")
     card = page.page.locator(f"article.need-card[data-need='{need_id}']")
