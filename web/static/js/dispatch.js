@@ -10,6 +10,7 @@ import { DISPATCH_ROLES, announce, errorText, hasRole, pageError, startPage } fr
 
 const PAGE = 20;
 const CANDIDATES = 3;
+const MAX_ITEMS = 200;
 
 const state = {
   mode: "county", // "county": to the household's township body; "township": to a provider or the pool
@@ -336,7 +337,14 @@ async function dispatchMany(picked) {
   if (!(await confirmDispatch(lines))) return null;
   ready(false);
   try {
-    const report = await api("/dispatches", { method: "POST", body: { items } });
+    // POST /dispatches takes at most 200 items; a county's proposal can be longer.
+    const report = { dispatched: 0, refused: 0, results: [] };
+    for (let at = 0; at < items.length; at += MAX_ITEMS) {
+      const part = await api("/dispatches", { method: "POST", body: { items: items.slice(at, at + MAX_ITEMS) } });
+      report.dispatched += part.dispatched;
+      report.refused += part.refused;
+      report.results.push(...part.results);
+    }
     for (const result of report.results) {
       const pick = picked.find((p) => p.needId === result.need_id);
       if (result.outcome === "dispatched") {
