@@ -189,6 +189,9 @@ async function showPlan(me) {
 async function showChain() {
   const body = byId("chain-body");
   byId("chain").hidden = false;
+  byId("chain-links").replaceChildren(
+    h("a", { class: "button", id: "open-trace", href: `/trace?household=${encodeURIComponent(householdId)}` }, t("trace.open_trace")),
+  );
   try {
     const trace = await api(`/households/${encodeURIComponent(householdId)}/trace`);
     if (!trace.timeline.length) {
