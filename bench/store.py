@@ -64,6 +64,12 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=10_000)
     parser.add_argument("--dir", type=Path, default=None, help="where to put the store (default: a temp dir)")
     parser.add_argument("--mode", choices=("staged", "pipelined"), default="staged")
+    parser.add_argument(
+        "--keep-staged",
+        action="store_true",
+        help="keep the generated load rows in DIR/staged (with --dir) and load them again in later runs "
+        "of the same plan instead of generating (to time the load apart, e.g. on a quiet machine)",
+    )
     parser.add_argument("--producers", type=int, default=default_producers(), help="generating processes")
     args = parser.parse_args()
 
@@ -90,18 +96,24 @@ def main() -> None:
     generate_s = 0.0
     if args.mode == "staged":
         staged = workdir / "staged"
-        shutil.rmtree(staged, ignore_errors=True)
-        start = time.perf_counter()
-        stage_in_parallel(SqliteStore, plan, staged, producers=args.producers, batch_size=args.batch_size)
-        generate_s = time.perf_counter() - start
+        manifest = staged / "plan.txt"
+        if args.keep_staged and manifest.is_file() and manifest.read_text() == repr(plan):
+            print(f"  loading the rows generated earlier for this plan ({staged})", flush=True)
+        else:
+            shutil.rmtree(staged, ignore_errors=True)
+            start = time.perf_counter()
+            stage_in_parallel(SqliteStore, plan, staged, producers=args.producers, batch_size=args.batch_size)
+            generate_s = time.perf_counter() - start
+            manifest.write_text(repr(plan))
         staged_mib = sum(p.stat().st_size for p in staged.iterdir()) / 2**20
-        print(f"  generated in {generate_s:,.1f} s ({staged_mib:,.0f} MiB of load rows)", flush=True)
+        print(f"  {staged_mib:,.0f} MiB of load rows, generated in {generate_s:,.1f} s", flush=True)
         batches = read_staged(staged, plan.parts)
         writer_cpu = time.process_time()
         start = time.perf_counter()
         done = store.load_prepared(batches, report)
         load_s = time.perf_counter() - start
-        shutil.rmtree(staged, ignore_errors=True)
+        if not (args.keep_staged and args.dir):
+            shutil.rmtree(staged, ignore_errors=True)
     else:
         # CPU time of each process: this one writes, the spawned ones generate and prepare rows.
         writer_cpu = time.process_time()
@@ -145,7 +157,7 @@ def main() -> None:
     print(f"households              {args.households:,} (county {args.county}, seed {args.seed})")
     if generate_s:
         print(f"generated               in {generate_s:,.1f} s by {args.producers} processes (rows on disk)")
-    what = "loaded from the load rows" if generate_s else "generated and loaded"
+    what = "loaded from the load rows" if args.mode == "staged" else "generated and loaded"
     print(f"{what:23s} {done.nodes:,} nodes, {done.rels:,} relationships in {load_s:,.1f} s")
     rate = f"{items / load_s:,.0f} items/s ({args.households / load_s:,.0f} households/s)"
     print(f"load rate               {rate}")

@@ -9,9 +9,11 @@ from fastapi import APIRouter, Depends, Path, Query
 from api.deps import CurrentPolicy, Services, get_policy
 from api.problems import responses
 from api.routes import UNREADABLE_BODY
+from graph.model.enums import NeedStatus
+from referral.matching import board as boards
 from referral.matching import plan as plans
 from referral.matching import service as matching
-from referral.matching.models import BatchProposal, BatchRequest, CandidateList, PlanView
+from referral.matching.models import BatchProposal, BatchRequest, CandidateList, NeedBoard, PlanView
 
 router = APIRouter(
     prefix="/api/v1",
@@ -48,6 +50,31 @@ def need_candidates(
 def batch_matching(body: BatchRequest, policy: CurrentPolicy, svc: Services) -> BatchProposal:
     """Min-cost flow over the area's open needs and eligible resources; nothing is dispatched."""
     return svc.store.run(lambda uow: matching.batch(uow, policy, body.area_code), write=False)
+
+
+@router.get(
+    "/matching/board",
+    responses=NOT_FOUND,
+    summary="派单台 / the dispatch board: an area's open needs with their best candidates, urgent first",
+)
+def dispatch_board(
+    policy: CurrentPolicy,
+    svc: Services,
+    area: Annotated[
+        str | None, Query(pattern=r"^[0-9]{12}$", description="an area within my scope (default: all of it)")
+    ] = None,
+    status: NeedStatus = NeedStatus.OPEN,
+    candidates: Annotated[int, Query(ge=0, le=5, description="best candidates per need (0: none)")] = 3,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> NeedBoard:
+    """Needs urgent first, then oldest first; each with its `candidates` best resources and score parts
+    (the excluded ones and why: `GET /needs/{id}/candidates`). Names and descriptions shown are audited."""
+    return svc.store.run(
+        lambda uow: boards.dispatch_board(
+            uow, policy, area_code=area, status=status, limit=limit, offset=offset, candidates=candidates
+        )
+    )
 
 
 @router.get(

@@ -13,12 +13,14 @@ from api.deps import CurrentPolicy, Services, get_policy
 from api.problems import responses
 from api.routes import UNREADABLE_BODY
 from graph.model.enums import HopStatus
-from referral.routing import closing, needs, notifications
+from referral.routing import closing, dispatch_many, needs, notifications
 from referral.routing import service as routing
 from referral.routing.escalation import run_escalation
 from referral.routing.models import (
     CancelRequest,
     CompleteRequest,
+    DispatchManyRequest,
+    DispatchReport,
     DispatchRequest,
     EscalationReport,
     NeedCreate,
@@ -73,6 +75,18 @@ def withdraw_need(need_id: ObjectId, body: WithdrawRequest, policy: CurrentPolic
 def dispatch(need_id: ObjectId, body: DispatchRequest, policy: CurrentPolicy, svc: Services) -> ReferralView:
     """From the county: to the household's township body. From a township: to a target or the pool."""
     return svc.store.run(lambda uow: routing.dispatch(uow, policy, need_id, body, svc.deadlines))
+
+
+@router.post(
+    "/dispatches",
+    responses={**UNREADABLE_BODY, **responses(422)},
+    summary="批量派单 / dispatch many needs, each on its own; the result of each",
+)
+def dispatch_batch(body: DispatchManyRequest, policy: CurrentPolicy, svc: Services) -> DispatchReport:
+    """Each item as `POST /needs/{need_id}/referrals` in its own transaction: a refused item (its
+    problem in the report: 404 outside scope, 409 not open, 422 a bad target) leaves the others
+    dispatched; a need listed again is refused at its repeat. 403 when the role may not dispatch."""
+    return dispatch_many.dispatch_many(svc.store, policy, body, svc.deadlines)
 
 
 # -- referrals ------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from graph.model.base import LabelledEnum
-from graph.model.enums import NeedType, ResourceKind, TargetGroup, Urgency
+from graph.model.enums import NeedStatus, NeedType, ResourceKind, TargetGroup, Urgency
 
 
 class Exclusion(LabelledEnum):
@@ -174,3 +174,40 @@ class PlanView(BaseModel):
     policies: list[PlanItemView]
     services: list[PlanItemView]
     open_needs: list[str]
+
+
+class BoardNeed(BaseModel):
+    """A need on the dispatch board with its best candidates (explained by their score parts).
+
+    `head_name` and `description` are shown when the caller sees names or health data unmasked,
+    else null and listed in `masked`.
+    """
+
+    need_id: str
+    household_id: str
+    village_code: str
+    village_name: str | None
+    need_type: NeedType
+    need_type_zh: str
+    urgency: Urgency
+    status: NeedStatus
+    report_count: int
+    created_at: datetime
+    head_name: str | None
+    description: str | None
+    risk_level: int | None
+    candidates: list[Candidate]
+    eligible: int | None = Field(description="eligible resources in all (null: candidates not asked for)")
+    masked: list[str]
+
+
+class NeedBoard(BaseModel):
+    """A page of the dispatch board: needs of an area in one status, urgent first, then oldest first."""
+
+    area_code: str | None
+    status: NeedStatus
+    total: int
+    limit: int
+    offset: int
+    generated_at: datetime
+    items: list[BoardNeed]

@@ -125,7 +125,8 @@ def candidates(uow: UnitOfWork, policy: Policy, need_id: str, limit: int = 10) -
 
 
 # -- batch ----------------------------------------------------------------------------------------
-def _area_in_scope(uow: UnitOfWork, policy: Policy, area_code: str) -> Area:
+def area_in_scope(uow: UnitOfWork, policy: Policy, area_code: str) -> Area:
+    """The area, when the caller may match and it lies in their areas (404 otherwise, as if missing)."""
     policy.require(Action.MATCH)
     area = uow.get(Area, area_code)
     if area is None or not policy.covers_area(area.code):
@@ -144,7 +145,7 @@ def _unmet_reason(seen: Counter[Exclusion]) -> UnmetReason:
 
 def batch(uow: UnitOfWork, policy: Policy, area_code: str) -> BatchProposal:
     """The optimal assignment of the area's open needs to eligible resources (a proposal)."""
-    area = _area_in_scope(uow, policy, area_code)
+    area = area_in_scope(uow, policy, area_code)
     prefix = subtree_prefix(area.code)
     villages = (
         [area.code]

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from graph.model.enums import (
     AllianceLevel,
@@ -320,3 +320,45 @@ class EscalationAction(View):
 class EscalationReport(View):
     now: datetime
     actions: list[EscalationAction]
+
+
+class DispatchItem(DispatchRequest):
+    """One need to dispatch, with the same choices as `POST /needs/{id}/referrals`."""
+
+    need_id: ObjectId
+    # Strict: a batch answers 200 with per-item results, so a 0 or "no" must not pass for false.
+    pool: StrictBool = False
+
+
+class DispatchManyRequest(Request):
+    """批量派单 / dispatch several needs; each is dispatched on its own (its own transaction)."""
+
+    items: list[DispatchItem] = Field(min_length=1, max_length=200)
+
+
+class ItemProblem(View):
+    """Why one item was refused: the problem (RFC 9457 fields) its own request would have answered."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, Any]] | None = None
+
+
+class DispatchResult(View):
+    need_id: str
+    outcome: Literal["dispatched", "refused"]
+    referral: ReferralView | None = None
+    problem: ItemProblem | None = None
+
+
+class DispatchReport(View):
+    """Per need, in the order given: dispatched (with the referral) or refused (with the problem).
+
+    Items dispatched stay dispatched whatever happens to the ones after them.
+    """
+
+    dispatched: int
+    refused: int
+    results: list[DispatchResult]

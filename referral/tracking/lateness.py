@@ -28,6 +28,16 @@ def missed_deadline(hop: ReferralHop, now: datetime) -> datetime | None:
     return min(passed) if passed else None
 
 
+def deadline(hop: ReferralHop) -> datetime | None:
+    """The deadline an open hop works to: the earlier of due_at and, before the work starts,
+    accept_due_at (None: no deadline). Queues are ordered by it; past it, the hop is overdue."""
+    dates = [hop.due_at]
+    if hop.status in _ACCEPT_PHASE:
+        dates.append(hop.accept_due_at)
+    known = [d for d in dates if d is not None]
+    return min(known) if known else None
+
+
 def is_overdue(hop: ReferralHop, now: datetime) -> bool:
     """Whether an open hop is past `due_at`, or past `accept_due_at` before it started."""
     return missed_deadline(hop, now) is not None
@@ -44,16 +54,9 @@ def started_at(hop: ReferralHop) -> datetime:
     return hop.requested_at or hop.created_at
 
 
-def hours_taken(hop: ReferralHop) -> float | None:
-    """Hours from `started_at` to completion (None: not completed)."""
-    if hop.status is not S.COMPLETED or hop.completed_at is None:
-        return None
-    return (hop.completed_at - started_at(hop)).total_seconds() / 3600
-
-
-def completed_on_time(hop: ReferralHop) -> bool:
-    """Whether a completed hop finished on or before its due_at (no deadline: on time)."""
-    return hop.completed_at is not None and (hop.due_at is None or hop.completed_at <= hop.due_at)
+def on_time(completed_at: datetime, due_at: datetime | None) -> bool:
+    """Whether a hop completed at `completed_at` met its due_at: on or before it (no deadline: on time)."""
+    return due_at is None or completed_at <= due_at
 
 
 def completed_late(hop: ReferralHop, at: datetime, to_status: str) -> bool:

@@ -10,7 +10,7 @@ import enum
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from graph.model.enums import AllianceLevel, HopReason, HopStatus, NeedType, Urgency
 
@@ -20,19 +20,25 @@ class View(BaseModel):
 
 
 class QueueKind(enum.StrEnum):
-    """Which task list: mine (assigned to me), area, overdue, escalated to my level, done (7 days)."""
+    """Which task list: mine (assigned to me), area, due today (by the end of the local day, not yet
+    overdue), overdue, escalated to my level, done (7 days)."""
 
     MINE = "mine"
     AREA = "area"
+    DUE_TODAY = "due_today"
     OVERDUE = "overdue"
     ESCALATED = "escalated"
     DONE = "done"
 
 
 class FiguresBy(enum.StrEnum):
-    """How referral figures are grouped."""
+    """How referral figures are grouped: area (townships for a caller with several, else villages),
+    township, village, level (who a hop is with), provider (the hop's assignee: an organisation, an
+    alliance body, or the pool) or need type."""
 
     AREA = "area"
+    TOWNSHIP = "township"
+    VILLAGE = "village"
     LEVEL = "level"
     PROVIDER = "provider"
     NEED_TYPE = "need_type"
@@ -60,6 +66,9 @@ class QueueItem(View):
     pool_area_code: str | None = None
     due_at: datetime | None = None
     accept_due_at: datetime | None = None
+    deadline: datetime | None = Field(
+        default=None, description="the deadline the task works to: due_at, or accept_due_at before it starts"
+    )
     overdue: bool
     late_hours: float | None = None
     escalation_level: AllianceLevel | None = None
@@ -69,20 +78,27 @@ class QueueItem(View):
 
 
 class QueuePage(View):
+    """One page of a queue. Open tasks come soonest deadline first (`deadline`), done ones newest
+    first; `day_ends_at` is the end of the local (Asia/Shanghai) day that `due_today` runs to."""
+
     kind: QueueKind
     total: int
     limit: int
     offset: int
     now: datetime
+    day_ends_at: datetime
     items: list[QueueItem]
 
 
 class FiguresRow(View):
     """Referral figures of one group (or of everything, the total row).
 
-    completion_rate = completed / (referrals - cancelled); on_time_rate = hops completed on or before
-    their due_at (a hop without a deadline counts as on time) / hops completed; hours run from a hop's
-    requested_at (or created_at when it was never requested, e.g. offered to the pool) to completed_at.
+    completion_rate = completed / (referrals - cancelled); on_time_rate = hops_on_time / hops_completed,
+    where a hop is on time when its change to completed is at or before its due_at (no deadline: on
+    time) and closed late otherwise (hops_closed_late); hours run from a hop's opening status change
+    (to requested, or to ready when offered to the pool) to its change to completed (mean, median and
+    90th percentile over the completed hops). `overdue` counts the hops still open and past a deadline
+    now. Rates are fractions (0.5 = 50 %) to 4 decimals, hours to 2; None when there is nothing to divide.
     """
 
     key: str
@@ -94,7 +110,9 @@ class FiguresRow(View):
     hops: int = 0
     hops_completed: int = 0
     hops_on_time: int = 0
+    hops_closed_late: int = 0
     on_time_rate: float | None = None
+    mean_hours: float | None = None
     median_hours: float | None = None
     p90_hours: float | None = None
     overdue: int = 0
@@ -105,7 +123,10 @@ class FiguresRow(View):
 
 
 class ReferralFigures(View):
+    """Figures of the referrals created in [date_from, date_to) in the caller's areas, or in area_code."""
+
     by: FiguresBy
+    area_code: str | None = None
     date_from: datetime
     date_to: datetime
     now: datetime
@@ -197,3 +218,35 @@ class Trace(View):
     timeline: list[TraceEvent]
     graph: TraceGraph
     masked: list[str]
+
+
+class VillageOnMap(View):
+    """One village of the map: where it is and counts to colour it by (no household, no person).
+
+    Risk levels grade a household's anti-risk capacity: 1 is the weakest (the highest risk), 3 the
+    strongest; `highest_risk` is the lowest level any of its households has (None: none graded).
+    """
+
+    code: str
+    name: str
+    township_code: str
+    township_name: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    households: int
+    by_risk_level: dict[str, int]
+    highest_risk: int | None = None
+    open_needs: int  # waiting for dispatch
+    referred_needs: int  # in a referral, not yet met
+    urgent_needs: int  # of those two, urgent
+
+
+class VillageMap(View):
+    """The villages in the caller's areas (or one area of them), for the map page."""
+
+    area_code: str | None = None
+    now: datetime
+    households: int
+    open_needs: int
+    referred_needs: int
+    villages: list[VillageOnMap]

@@ -2,24 +2,29 @@
 
 - `mine`: open hops assigned to the caller's organisation or to an alliance body they act for;
 - `area`: open hops of households in the caller's areas;
+- `due_today`: open hops of `mine` or `area`, not overdue, whose deadline comes before the end of
+  the caller's local calendar day (Asia/Shanghai; the clock is the policy's);
 - `overdue`: open hops of `mine` or `area` past due_at, or past accept_due_at before work started;
 - `escalated`: open hops of `area` escalated to a level the caller acts for;
 - `done`: hops of `mine` or `area` completed in the last 7 days.
-Sorted by due date (done: most recently completed first). Items show household ids and area names;
-the head's name only when `task_pii` allows it, and then the read is audited.
+Open queues are sorted by the deadline each task works to (`lateness.deadline`: accept_due_at
+before the work starts when it is the earlier one, else due_at), soonest first; done ones by
+completion, newest first. Items show household ids and area names; the head's name only when
+`task_pii` allows it, and then the read is audited.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from graph.model import AllianceBody, Area, Household, Need, Organisation, Referral, ReferralHop
 from graph.model.enums import HopStatus, PiiScope
 from graph.store import UnitOfWork
 from referral.access.policy import Action, Policy
 from referral.access.tasks import task_access, task_pii
-from referral.tracking.lateness import OPEN_HOP_STATUSES, is_overdue, late_hours
+from referral.tracking.lateness import OPEN_HOP_STATUSES, deadline, is_overdue, late_hours
 from referral.tracking.models import QueueItem, QueueKind, QueuePage
 from referral.tracking.scope import (
     acted_levels,
@@ -29,6 +34,14 @@ from referral.tracking.scope import (
 )
 
 DONE_WINDOW = timedelta(days=7)
+LOCAL_ZONE = "Asia/Shanghai"  # the calendar day of "due today" (China has one time zone)
+
+
+def end_of_local_day(now: datetime) -> datetime:
+    """The next local midnight after `now`, in UTC."""
+    zone = ZoneInfo(LOCAL_ZONE)
+    tomorrow = now.astimezone(zone).date() + timedelta(days=1)
+    return datetime.combine(tomorrow, time(0), tzinfo=zone).astimezone(UTC)
 
 
 def _merge(*groups: list[ReferralHop]) -> list[ReferralHop]:
@@ -49,11 +62,14 @@ def _candidates(uow: UnitOfWork, policy: Policy, kind: QueueKind) -> list[Referr
     if kind is QueueKind.ESCALATED:
         levels = acted_levels(policy)
         return [h for h in area_hops(uow, policy, OPEN_HOP_STATUSES) if h.escalation_level in levels]
-    if kind is QueueKind.OVERDUE:
+    if kind in (QueueKind.OVERDUE, QueueKind.DUE_TODAY):
         hops = _merge(
             assigned_hops(uow, policy, OPEN_HOP_STATUSES), area_hops(uow, policy, OPEN_HOP_STATUSES)
         )
-        return [h for h in hops if is_overdue(h, now)]
+        if kind is QueueKind.OVERDUE:
+            return [h for h in hops if is_overdue(h, now)]
+        day_ends = end_of_local_day(now)
+        return [h for h in hops if not is_overdue(h, now) and (d := deadline(h)) is not None and d < day_ends]
     done = [HopStatus.COMPLETED]
     hops = _merge(assigned_hops(uow, policy, done), area_hops(uow, policy, done))
     return [h for h in hops if h.completed_at is not None and h.completed_at >= now - DONE_WINDOW]
@@ -62,7 +78,12 @@ def _candidates(uow: UnitOfWork, policy: Policy, kind: QueueKind) -> list[Referr
 def _sort_key(kind: QueueKind) -> Callable[[ReferralHop], tuple[object, ...]]:
     if kind is QueueKind.DONE:
         return lambda h: (-(h.completed_at.timestamp() if h.completed_at else 0.0), h.id)
-    return lambda h: (h.due_at is None, h.due_at.timestamp() if h.due_at else 0.0, h.id)
+
+    def by_deadline(hop: ReferralHop) -> tuple[object, ...]:
+        due = deadline(hop)
+        return (due is None, due.timestamp() if due else 0.0, hop.id)
+
+    return by_deadline
 
 
 def queue(uow: UnitOfWork, policy: Policy, kind: QueueKind, *, limit: int = 50, offset: int = 0) -> QueuePage:
@@ -71,7 +92,15 @@ def queue(uow: UnitOfWork, policy: Policy, kind: QueueKind, *, limit: int = 50, 
     hops = sorted(_candidates(uow, policy, kind), key=_sort_key(kind))
     page = hops[offset : offset + limit]
     items = _items(uow, policy, page)
-    return QueuePage(kind=kind, total=len(hops), limit=limit, offset=offset, now=policy.now, items=items)
+    return QueuePage(
+        kind=kind,
+        total=len(hops),
+        limit=limit,
+        offset=offset,
+        now=policy.now,
+        day_ends_at=end_of_local_day(policy.now),
+        items=items,
+    )
 
 
 def _items(uow: UnitOfWork, policy: Policy, hops: list[ReferralHop]) -> list[QueueItem]:
@@ -121,6 +150,7 @@ def _items(uow: UnitOfWork, policy: Policy, hops: list[ReferralHop]) -> list[Que
                 pool_area_code=hop.pool_area_code,
                 due_at=hop.due_at,
                 accept_due_at=hop.accept_due_at,
+                deadline=deadline(hop),
                 overdue=is_overdue(hop, policy.now),
                 late_hours=late_hours(hop, policy.now),
                 escalation_level=hop.escalation_level,

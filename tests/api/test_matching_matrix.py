@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from graph.model import HasNeed, Household, Need, new_id
 from graph.model.enums import NeedChannel, NeedType, Role, Urgency
+from graph.model.identity import subtree_prefix
 from graph.store import UnitOfWork, where
 from tests.api.conftest import USERS, World, api_routes
 
@@ -40,13 +41,14 @@ class Row:
     method: str
     path: str
     ok: int
-    target: Literal["need", "household", "area"]
+    target: Literal["need", "household", "area", "board"]
     roles: frozenset[Role] = MATCHERS
 
 
 ROWS = [
     Row("GET", "/api/v1/needs/{need_id}/candidates", 200, "need"),
     Row("POST", "/api/v1/matching/batch", 200, "area"),
+    Row("GET", "/api/v1/matching/board", 200, "board"),
     Row("GET", "/api/v1/households/{household_id}/plan", 200, "household", PLAN_READERS),
     Row("POST", "/api/v1/households/{household_id}/plan", 201, "household"),
 ]
@@ -117,9 +119,11 @@ def _request(
     scope: Scope,
 ) -> Any:
     scenario = world.scenario
-    if row.target == "area":
+    if row.target in ("area", "board"):
         key = AREA_OF[user] if scope == "in" else OUT_AREA[user]
         area = MISSING_AREA if key == "missing" else getattr(scenario, key)
+        if row.target == "board":
+            return client.get(row.path, params={"area": area, "limit": 100, "candidates": 1}, headers=headers)
         return client.post(row.path, json={"area_code": area}, headers=headers)
     key = IN_HOUSEHOLD[user] if scope == "in" else OUT_HOUSEHOLD[user]
     if row.target == "need":
@@ -142,6 +146,9 @@ def test_cell(
     assert response.status_code == expected(row, user, scope), response.text
     if response.status_code >= 400:
         assert response.headers["content-type"].startswith("application/problem+json")
+    if row.target == "board" and response.status_code == 200:
+        prefix = subtree_prefix(getattr(world.scenario, AREA_OF[user]))
+        assert all(item["village_code"].startswith(prefix) for item in response.json()["items"])
     if scope == "out":
         body = dict(response.json())
         body.pop("instance", None)

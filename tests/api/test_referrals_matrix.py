@@ -155,6 +155,10 @@ ROWS: list[Row] = [
     Row("POST", "/api/v1/escalation/run", {Role.COUNTY_COORDINATOR, Role.ADMIN}, 200),
 ]
 MATRIX_TAGS = {"referrals 转介"}
+# Routes whose role x scope matrix lives in another module (their answers have another shape).
+MATRIX_ELSEWHERE = {
+    ("POST", "/api/v1/dispatches"): "tests/api/test_dispatch_board.py::test_dispatch_many_matrix"
+}
 
 
 def expected(row: Row, user: str, scope: Scope) -> int:
@@ -405,4 +409,4 @@ def test_matrix_covers_every_route(world: World) -> None:
         for method in route.methods
     }
     rows = {(row.method, row.path) for row in ROWS}
-    assert routes == rows
+    assert routes == rows | set(MATRIX_ELSEWHERE)

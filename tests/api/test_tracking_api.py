@@ -56,8 +56,8 @@ def test_area_queue_is_sorted_paged_and_in_my_area(
     assert first["total"] == second["total"] > 10
     items = first["items"] + second["items"]
     assert len({i["hop_id"] for i in items}) == 10
-    dues = [_at(i["due_at"]) for i in items]
-    assert dues == sorted(dues)
+    deadlines = [_at(i["deadline"]) for i in items]
+    assert deadlines == sorted(deadlines)
     assert all(i["village_code"].startswith(world.scenario.county[:6]) for i in items)
     assert all(i["head_name"] for i in items)  # area staff see names in their areas
     township = _queue(client, headers, "township", "area", limit=200)

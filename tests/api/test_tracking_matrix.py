@@ -8,6 +8,8 @@ member's name, ID number or phone; queues and figures are checked item by item a
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -58,7 +60,7 @@ OUT_OBJECT: dict[str, str] = {
 AREA_STAFF = {Role.COUNTY_COORDINATOR, Role.TOWNSHIP_OFFICER, Role.VILLAGE_WORKER, Role.SOCIAL_WORKER}
 CASE_WORK = AREA_STAFF | {Role.DEPARTMENT_LIAISON, Role.PROVIDER}
 FIGURES = {Role.COUNTY_COORDINATOR, Role.TOWNSHIP_OFFICER, Role.VILLAGE_WORKER, Role.AUDITOR}
-KINDS = ["mine", "area", "overdue", "escalated", "done"]
+KINDS = ["mine", "area", "due_today", "overdue", "escalated", "done"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,8 @@ class Row:
 ROWS: list[Row] = [
     Row("GET", "/api/v1/queues/{kind}", CASE_WORK),
     Row("GET", "/api/v1/figures/referrals", FIGURES),
+    Row("GET", "/api/v1/figures/referrals/export", FIGURES),
+    Row("GET", "/api/v1/figures/villages", FIGURES),
     Row("GET", "/api/v1/households/{household_id}/trace", CASE_WORK, "household"),
     Row("GET", "/api/v1/needs/{need_id}/trace", CASE_WORK, "need"),
 ]
@@ -163,6 +167,20 @@ def _without_instance(text: str) -> str:
     return json.dumps(body, ensure_ascii=False)
 
 
+def _figure_keys(response: Any) -> list[str]:
+    """The group keys (area codes, grouped by area) of a figures answer: JSON or an exported CSV."""
+    if response.headers["content-type"].startswith("text/csv"):
+        table = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+        keys = [r[1] for r in table[1:] if r[1] != "total"]
+        assert keys, "the export has rows"
+        return keys
+    body = response.json()
+    if "villages" in body:
+        assert body["villages"], "every caller with figures has a village"
+        return [v["code"] for v in body["villages"]]
+    return [r["key"] for r in body["rows"]]
+
+
 def _check_queue(world: World, user: str, body: dict[str, Any]) -> None:
     prefix = subtree_prefix(getattr(world.scenario, AREA_OF[user]))
     org = getattr(world.scenario, ORG_OF[user]) if ORG_OF[user] else None
@@ -188,7 +206,7 @@ def test_cell(
         paths = (
             [row.path.format(kind=k) for k in KINDS]
             if "{kind}" in row.path
-            else [f"{row.path}?from=2025-01-01&to=2026-12-31"]
+            else [f"{row.path}?from=2025-01-01&to=2026-12-31&format=csv&by=area"]
         )
         for path in paths:
             response = client.get(path, headers=headers(user))
@@ -197,7 +215,7 @@ def test_cell(
                 _check_queue(world, user, response.json())
             if want == 200 and "figures" in row.path:
                 prefix = subtree_prefix(getattr(world.scenario, AREA_OF[user]))
-                assert all(r["key"].startswith(prefix) for r in response.json()["rows"])
+                assert all(key.startswith(prefix) for key in _figure_keys(response))
         return
     key = IN_OBJECT[user] if scope == "in" else OUT_OBJECT[user]
     assert key is not None

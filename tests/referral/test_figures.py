@@ -365,6 +365,31 @@ def test_a_township_sees_its_villages_only(tiny: Tiny) -> None:
     assert result.total.rejected == {}
 
 
+def test_hop_times_come_from_the_status_changes() -> None:
+    """Opening is the change from none, completion the last change to completed, in any order given."""
+
+    def change(to: HopStatus, before: str | None, at: datetime) -> StatusChange:
+        return StatusChange(
+            id=new_id(),
+            subject_label="ReferralHop",
+            subject_id="h",
+            from_status=before,
+            to_status=to.value,
+            by="user:x",
+            at=at,
+        )
+
+    changes = [
+        change(S.COMPLETED, "in-progress", T0 + 30 * H),
+        change(S.READY, None, T0),
+        change(S.ACCEPTED, "ready", T0 + 2 * H),
+        change(S.IN_PROGRESS, "accepted", T0 + 3 * H),
+    ]
+    times = figures.hop_times(changes)
+    assert (times.opened_at, times.completed_at, times.hours) == (T0, T0 + 30 * H, 30.0)
+    assert figures.hop_times(changes[1:]).hours is None
+
+
 def test_overdue_depends_on_now(tiny: Tiny) -> None:
     early = policy_for(Role.COUNTY_COORDINATOR, COUNTY, now=T0 + 72 * H)
     assert _figures(tiny, FiguresBy.AREA, early).total.overdue == 0
