@@ -54,6 +54,10 @@ def api_client(site: Site) -> TestClient:
 
 @pytest.fixture(scope="module")
 def case(site: Site, api_client: TestClient) -> Case:
+    return dispatched_need(site, api_client)
+
+
+def dispatched_need(site: Site, api_client: TestClient) -> Case:
     """Setup through the API: a village worker's report of a need type with a matched provider (the
     township then has someone to assign it to), dispatched by the county."""
     village, township = _api(api_client, "village"), _api(api_client, "township")
@@ -246,6 +250,35 @@ def close_through_the_api(client: TestClient, case: Case) -> None:
     township("POST", f"/referrals/{case.referral_id}/verify", {"result": "resolved"})
 
 
+def test_provider_rejects_and_the_township_offers_it_to_the_pool(
+    open_page: OpenPage, site: Site, api_client: TestClient
+) -> None:
+    fresh = dispatched_need(site, api_client)
+    township = _api(api_client, "township")
+    township("POST", f"/tasks/{fresh.hop_id}/accept")
+    routed = township("POST", f"/tasks/{fresh.hop_id}/assign", {"organisation_id": fresh.provider_org}, 201)
+    hop2 = routed["hops"][1]["id"]
+    provider = open_page(viewport=PHONE)
+    provider.sign_in(provider_user(fresh.provider_org), then=f"/tasks/{hop2}")
+    provider.page.locator("#action-buttons button[data-action='reject']").click()
+    provider.page.get_by_label("原因类别").select_option("no_capacity")
+    provider.page.get_by_label("原因说明").fill("本月名额已满")
+    provider.page.get_by_role("button", name="确认退回").click()
+    provider.page.get_by_text("已退回派出方。").wait_for()
+    provider.ready()
+    assert actions(provider) == []  # the task is no longer the provider's: nothing more to do on it
+
+    officer = open_page()
+    officer.sign_in("township", then=f"/tasks/{hop2}")
+    assert actions(officer) == ["assign", "offer"]  # the sender routes a returned task again
+    assert "本月名额已满" in officer.page.locator("#hops-table").inner_text()
+    officer.page.locator("#action-buttons button[data-action='offer']").click()
+    officer.page.get_by_text("已发布到任务池。").wait_for()
+    officer.ready()
+    assert "任务池" in officer.page.locator("#hops-table tr[data-hop]").nth(2).inner_text()
+    no_serious_violations(officer)
+
+
 def test_trace_of_a_completed_chain_graph_and_timeline(
     open_page: OpenPage, site: Site, case: Case, api_client: TestClient
 ) -> None:
@@ -269,8 +302,15 @@ def test_trace_of_a_completed_chain_graph_and_timeline(
     details = page.page.locator("#graph-details")
     assert "第1环" in details.inner_text() and "开始" in details.inner_text()
     no_serious_violations(page)
+    # The need's own chain (the household's whole one grows with every test that reports a need).
+    page.goto(f"/trace?need={case.need_id}")
+    page.ready()
+    assert page.page.locator("#trace-hops tr[data-hop]").count() == 3  # to the township, provider, again
+    page.page.locator("#trace-hops tr[data-hop]").nth(2).get_by_role("button", name="在图中显示").click()
+    assert "第3环" in page.page.locator("#graph-details").inner_text()
+    no_serious_violations(page)
     page.page.evaluate("window.scrollTo(0, 0)")
-    shot(page, "trace-household")
+    shot(page, "trace-need")
 
 
 def test_trace_marks_overdue_hops(open_page: OpenPage, site: Site, api_client: TestClient) -> None:
@@ -278,7 +318,11 @@ def test_trace_marks_overdue_hops(open_page: OpenPage, site: Site, api_client: T
     assert overdue, "the seeded township has an overdue task"
     item = overdue[0]
     page = open_page(viewport=PHONE)
-    page.sign_in("township", then=f"/tasks/{item['hop_id']}")
+    page.sign_in("township")
+    # From the home page's overdue queue to the task.
+    page.page.locator(f"#queue-overdue a.task-link[href='/tasks/{item['hop_id']}']").click()
+    page.page.wait_for_url(f"**/tasks/{item['hop_id']}")
+    page.ready()
     assert page.page.locator("#task-facts .tag.overdue").count() == 1
     page.page.get_by_role("link", name="查看需求帮扶链").click()
     page.page.wait_for_url("**/trace?need=*")
@@ -288,6 +332,7 @@ def test_trace_marks_overdue_hops(open_page: OpenPage, site: Site, api_client: T
     assert late.count() == 1 and "逾期" in late.inner_text()  # said in words, not by colour alone
     assert page.page.locator("#timeline li.late").count() >= 1
     no_serious_violations(page)
+    page.page.locator("#graph-card").scroll_into_view_if_needed()
     shot(page, "trace-overdue")
 
 

@@ -55,7 +55,7 @@ function showFacts() {
     ]),
     fact(t("task.accept_due"), hop.accept_due_at ? formatTime(hop.accept_due_at) : "—"),
     fact(t("queue.due"), hop.due_at ? formatTime(hop.due_at) : "—"),
-    fact(t("task.referral_status"), [label("ReferralStatus", state.referral.status), state.referral.reopened_count ? ` · ${t("task.reopened_n", { n: state.referral.reopened_count })}` : ""]),
+    fact(t("task.referral_status"), [state.referral.status ? label("ReferralStatus", state.referral.status) : "—", state.referral.reopened_count ? ` · ${t("task.reopened_n", { n: state.referral.reopened_count })}` : ""]),
   );
   fill(
     byId("task-links"),
@@ -349,6 +349,23 @@ async function loadProviders(actions) {
   state.providersHint = state.providers.length ? t("task.providers_hint") : t("task.no_providers");
 }
 
+// The referral and the need's trace answer area staff, and an organisation through a live task of its
+// own there; a task seen only in the open pool (or one the organisation returned) shows by itself,
+// rather than making calls the API would refuse.
+const CLOSED_FOR_ASSIGNEE = ["rejected", "cancelled", "entered-in-error"];
+
+function readsReferral(task) {
+  return task.access.includes("area") || (task.access.includes("assignee") && !CLOSED_FOR_ASSIGNEE.includes(task.hop.status));
+}
+
+function readsTrace(task) {
+  return task.access.includes("area") || task.access.includes("assignee");
+}
+
+function thisHopOnly(task) {
+  return { id: task.referral_id, status: null, reopened_count: 0, hops: [task.hop] };
+}
+
 async function reload() {
   document.body.dataset.ready = "false";
   let hopId = pathId;
@@ -359,8 +376,8 @@ async function reload() {
   }
   const task = await api(`/tasks/${enc(hopId)}`);
   const [loadedReferral, trace] = await Promise.all([
-    referral || api(`/referrals/${enc(task.referral_id)}`),
-    api(`/needs/${enc(task.need_id)}/trace`),
+    referral || (readsReferral(task) ? api(`/referrals/${enc(task.referral_id)}`) : thisHopOnly(task)),
+    readsTrace(task) ? api(`/needs/${enc(task.need_id)}/trace`) : { graph: { nodes: [] } },
   ]);
   const names = new Map(trace.graph.nodes.map((n) => [n.id, n.title]));
   const overdue = new Set(trace.graph.nodes.filter((n) => n.label === "ReferralHop" && n.overdue).map((n) => n.id.slice("ReferralHop:".length)));
