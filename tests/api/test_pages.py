@@ -126,7 +126,7 @@ def test_every_task_action_has_its_words() -> None:
     from referral.routing.models import TaskAction
 
     catalogue = json.loads((WEB / "static" / "i18n" / "messages.json").read_text(encoding="utf-8"))
-    forms = {"reject", "fail", "assign", "complete", "verify", "reopen"}
+    forms = {"reject", "fail", "release", "assign", "complete", "verify", "reopen"}
     for lang in ("zh-CN", "en"):
         for action in TaskAction:
             assert f"action.{action.value}" in catalogue[lang], action

@@ -275,8 +275,28 @@ def test_provider_rejects_and_the_township_offers_it_to_the_pool(
     officer.page.locator("#action-buttons button[data-action='offer']").click()
     officer.page.get_by_text("已发布到任务池。").wait_for()
     officer.ready()
-    assert "任务池" in officer.page.locator("#hops-table tr[data-hop]").nth(2).inner_text()
+    pooled = officer.page.locator("#hops-table tr[data-hop]").nth(2)
+    assert "任务池" in pooled.inner_text()
+    hop3 = pooled.get_attribute("data-hop")
     no_serious_violations(officer)
+
+    # The provider sees it in the pool (masked, the task alone), claims it, then gives it back.
+    provider.goto(f"/tasks/{hop3}")
+    provider.ready()
+    assert actions(provider) == ["claim"]
+    provider.page.locator("#action-buttons button[data-action='claim']").click()
+    provider.page.get_by_text("认领成功。").wait_for()
+    provider.ready()
+    assert actions(provider) == ["reject", "start", "release"]
+    provider.page.locator("#action-buttons button[data-action='release']").click()
+    assert "逾期未开始" not in provider.page.get_by_label("原因类别").inner_text()
+    provider.page.get_by_label("原因类别").select_option("no_capacity")
+    provider.page.get_by_label("原因说明").fill("人手不足，交回任务池")
+    provider.page.get_by_role("button", name="确认交回").click()
+    provider.page.get_by_text("已交回任务池。").wait_for()
+    provider.ready()
+    assert actions(provider) == ["claim"]
+    no_serious_violations(provider)
 
 
 def test_trace_of_a_completed_chain_graph_and_timeline(
