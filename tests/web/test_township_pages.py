@@ -328,6 +328,15 @@ def test_trace_of_a_completed_chain_graph_and_timeline(
     assert page.page.locator("#trace-hops tr[data-hop]").count() == 3  # to the township, provider, again
     page.page.locator("#trace-hops tr[data-hop]").nth(2).get_by_role("button", name="在图中显示").click()
     assert "第3环" in page.page.locator("#graph-details").inner_text()
+    # A click on the graph itself: the household, the layout's root, sits at the top in the middle.
+    page.page.locator("#graph").scroll_into_view_if_needed()
+    box = page.page.locator("#graph").bounding_box()
+    assert box is not None
+    for y in range(12, 100, 6):
+        page.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + y)
+        if "家庭" in page.page.locator("#graph-details").inner_text():
+            break
+    assert "查看家庭" in page.page.locator("#graph-details").inner_text()
     no_serious_violations(page)
     page.page.evaluate("window.scrollTo(0, 0)")
     shot(page, "trace-need")
