@@ -65,16 +65,21 @@ class Page(enum.StrEnum):
     HOUSEHOLD = "household"
     NEED_NEW = "need-new"
     TASKS = "tasks"
-    # Phase 2, the county coordinator's pages (issue 6 items 5 and 9).
+    TASK = "task"
+    TRACE = "trace"
+    # The county coordinator's pages (issue 6 items 5 and 9).
     DISPATCH = "dispatch"
     FIGURES = "figures"
     MAP = "map"
 
 
-# Vendor assets each page loads (none of the phase-1 pages needs one; charts, graph and map will).
-PAGE_VENDOR: dict[Page, tuple[str, ...]] = dict.fromkeys(Page, ())
-PAGE_VENDOR[Page.FIGURES] = ("echarts.min.js",)
-PAGE_VENDOR[Page.MAP] = ("leaflet.js", "leaflet.css")
+# Vendor assets each page loads: the trace draws its graph with cytoscape, figures their charts with
+# echarts, the map with Leaflet.
+PAGE_VENDOR: dict[Page, tuple[str, ...]] = dict.fromkeys(Page, ()) | {
+    Page.TRACE: ("cytoscape.min.js",),
+    Page.FIGURES: ("echarts.min.js",),
+    Page.MAP: ("leaflet.js", "leaflet.css"),
+}
 
 MISSING_ASSETS = (
     '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>助联 Zhulian</title></head>'
@@ -141,6 +146,20 @@ def pages_router(web_dir: Path) -> APIRouter:
     @router.get("/tasks")
     def tasks_page() -> Response:
         return page(Page.TASKS)
+
+    @router.get("/tasks/{hop_id}")
+    def task_page(hop_id: str) -> Response:
+        return page(Page.TASK)
+
+    @router.get("/referrals/{referral_id}")
+    def referral_page(referral_id: str) -> Response:
+        # The same page, on the referral's last hop (a verification request names the referral).
+        return page(Page.TASK)
+
+    @router.get("/trace")
+    def trace_page() -> Response:
+        # ?household=ID or ?need=ID, read by the page's script.
+        return page(Page.TRACE)
 
     @router.get("/dispatch")
     def dispatch_page() -> Response:

@@ -13,6 +13,8 @@ key, compare-and-set status changes, IDs made before the call.
 from __future__ import annotations
 
 import enum
+import queue
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -203,6 +205,58 @@ def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
             chunk = []
     if chunk:
         yield chunk
+
+
+class _Raised:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+_DONE = object()
+
+
+def read_ahead(items: Iterable[T], depth: int = 2) -> Iterator[T]:
+    """The items of `items`, in order, read by a thread up to `depth` items ahead.
+
+    For a bulk load: the next batch is read (from a queue or a file, and unpickled) while the
+    current one is written; SQLite lets go of the GIL while it works, so the two run on two cores.
+    An exception raised by `items` is raised here, where the item would have come.
+    """
+    ahead: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(value: object) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(value, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which raises it
+            put(_Raised(exc))
+            return
+        put(_DONE)
+
+    reader = threading.Thread(target=read, name="read-ahead", daemon=True)
+    reader.start()
+    try:
+        while True:
+            value = ahead.get()
+            if value is _DONE:
+                return
+            if isinstance(value, _Raised):
+                raise value.exc
+            yield value
+    finally:
+        stop.set()
+        reader.join()
 
 
 @dataclass(slots=True)

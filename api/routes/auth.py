@@ -16,6 +16,7 @@ from graph.model import User
 from graph.model.enums import Role
 from graph.store import UnitOfWork
 from referral.access.errors import NotAuthenticated, WrongCurrentPassword
+from referral.access.policy import Action
 from referral.accounts import service as accounts
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth 登录"], responses=responses(401, 422, 503))
@@ -57,6 +58,10 @@ class Me(BaseModel):
     roles: list[Role]
     area_codes: list[str]
     organisation_id: str | None
+    permissions: list[Action] = Field(
+        description="角色允许的操作（不涉及具体对象）/ what the caller's roles may do at all: pages use it "
+        "to leave out what the API would refuse (403); scope is still decided per object (404)"
+    )
 
 
 def _client(request: Request) -> str:
@@ -189,4 +194,5 @@ def me(policy: CurrentPolicy, svc: Services) -> Me:
         roles=user.roles,
         area_codes=user.area_codes,
         organisation_id=user.organisation_id,
+        permissions=[action for action in Action if policy.allows(action)],
     )

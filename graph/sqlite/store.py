@@ -47,6 +47,7 @@ from graph.store import (
     check_filters,
     check_rel_types,
     group_keys,
+    read_ahead,
     rebuild_node,
     rebuild_rel,
     sort_neighbours,
@@ -527,6 +528,7 @@ class SqliteStore(GraphStore):
         (`zhulian init`) builds them; queries stay correct meanwhile, only slower.
         """
         self._remove_stale_builds()
+        batches = read_ahead(batches)
         meta = self._empty_and_alone() if self.load_beside_when_empty else None
         if meta is not None:
             return self._load_beside(batches, progress, meta)

@@ -36,7 +36,8 @@ class Action(enum.StrEnum):
     READ_AUDIT = "read_audit"
     # The referral workflow (issue 5, decision 0007).
     REPORT_NEED = "report_need"  # record a need from a visit, an application, a push or a warning
-    MATCH = "match"  # candidate resources for a need, batch matching, the one-household plan
+    MATCH = "match"  # candidate resources for a need, batch matching, regenerating the one-household plan
+    READ_PLAN = "read_plan"  # read a household's one-household plan (一户一策) in one's areas
     DISPATCH = "dispatch"  # start a referral (派单) and cancel it
     ROUTE_TASK = (
         "route_task"  # act on a task addressed to an alliance body: receive, accept, reject, assign, offer
@@ -66,6 +67,8 @@ _AREA_WORK = (
             Action.READ_HOUSEHOLD,
             Action.WRITE_HOUSEHOLD,
             Action.RECORD_CONSENT,
+            # Every area role reads the plan: village workers help deliver it (issue 6, item 4).
+            Action.READ_PLAN,
         }
     )
     | _CASE_WORK

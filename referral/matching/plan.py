@@ -29,8 +29,14 @@ TOP_PER_NEED = 3
 
 
 def household_plan(uow: UnitOfWork, policy: Policy, household_id: str, *, force: bool = False) -> PlanView:
-    """The household's current plan; generated when there is none, it is stale, or `force`."""
-    household, _access = policy.load_household(uow, household_id, Action.MATCH)
+    """The household's current plan; generated when there is none, it is stale, or `force`.
+
+    Reading needs `READ_PLAN` (every area role, in its areas); forcing a new one needs `MATCH`. A read
+    that finds the stored plan stale makes the current one, as any reader would see it: the plan is
+    derived from the household and its needs, so this is a refresh, not a decision of the reader.
+    """
+    action = Action.MATCH if force else Action.READ_PLAN
+    household, _access = policy.load_household(uow, household_id, action)
     # The newest plan; two made at the same moment (a fixed clock) go by their ULIDs (creation order).
     newest = [Order("generated_at", descending=True), Order("id", descending=True)]
     latest = uow.find(Plan, where(household_id=household.id), order_by=newest, limit=1)

@@ -5,6 +5,7 @@ Views of a household's private data name the fields they withhold in `masked`.
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -243,6 +244,25 @@ class HouseholdBrief(View):
     masked: list[str]
 
 
+class TaskAction(enum.StrEnum):
+    """What a caller may do with a task now (its status, the transition table and the caller's side)."""
+
+    RECEIVE = "receive"
+    ACCEPT = "accept"
+    REJECT = "reject"
+    START = "start"
+    HOLD = "hold"
+    RESUME = "resume"
+    FAIL = "fail"
+    COMPLETE = "complete"
+    CLAIM = "claim"
+    RELEASE = "release"
+    ASSIGN = "assign"
+    OFFER = "offer"
+    VERIFY = "verify"
+    REOPEN = "reopen"
+
+
 class TaskView(View):
     hop: HopView
     referral_id: str
@@ -252,6 +272,11 @@ class TaskView(View):
     need_description: str | None
     household: HouseholdBrief
     access: list[str]
+    actions: list[TaskAction] | None = Field(
+        default=None,
+        description="可执行的操作（仅单个任务详情）/ what the caller may do now (GET /tasks/{id} only: "
+        "the task routes, plus verify and reopen of its referral)",
+    )
 
 
 class PoolPage(View):

@@ -44,6 +44,7 @@ from referral.access.tasks import (
 )
 from referral.audit import service as audit
 from referral.routing import notifications
+from referral.routing.actions import available_actions
 from referral.routing.deadlines import DEFAULT_DEADLINES, Deadlines
 from referral.routing.hops import back_to_pool, open_hop, resolve_target
 from referral.routing.models import (
@@ -485,7 +486,9 @@ def pool(uow: UnitOfWork, policy: Policy, limit: int = 100, offset: int = 0) -> 
 
 
 def task_detail(uow: UnitOfWork, policy: Policy, hop_id: str) -> TaskView:
-    """One task with its history, the household's private data masked for the caller."""
+    """One task with its history and what the caller may do now, private data masked for the caller."""
     task = load_task(uow, policy, hop_id, Action.READ_TASKS)
     policy.log_pii_read(uow, task.household.id, task.pii)
-    return task_view(uow, task)
+    view = task_view(uow, task)
+    view.actions = available_actions(uow, policy, task)
+    return view

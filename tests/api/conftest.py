@@ -34,6 +34,7 @@ from graph.model.enums import HopStatus, OrganisationKind, Role
 from graph.model.identity import parent_code
 from graph.sqlite.store import SqliteStore
 from graph.store import GraphStore, UnitOfWork, where
+from referral.access.tasks import organisation_serves
 from referral.accounts import service as accounts
 from seeds.county import generate_county
 from tests.contract.conftest import NEO4J_URI, neo4j_store
@@ -132,9 +133,19 @@ def _scenario(uow: UnitOfWork) -> Scenario:
         for h in uow.find(Household, limit=2_000)
         if parent_code(h.village_code) != township and h.id not in taken
     )
+    # The other provider: one that neither serves the far household's village nor has a task there,
+    # so the far household is out of its reach (which exists depends on what the seed drew).
+    others = [o for o in providers if o.id != provider]
+    other = next(
+        (
+            o.id
+            for o in others
+            if not organisation_serves(o, far.village_code) and far.id not in _assigned(uow, o.id)
+        ),
+        others[0].id,
+    )
     far_township = parent_code(far.village_code)
     assert far_township is not None
-    other = next(o.id for o in providers if o.id != provider)
     return Scenario(
         county=township[:6] + "000000",
         township=township,

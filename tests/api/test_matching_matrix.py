@@ -21,7 +21,9 @@ from graph.store import UnitOfWork, where
 from tests.api.conftest import USERS, World, api_routes
 
 Scope = Literal["in", "out"]
-MATCHERS = {Role.COUNTY_COORDINATOR, Role.TOWNSHIP_OFFICER, Role.SOCIAL_WORKER}
+MATCHERS = frozenset({Role.COUNTY_COORDINATOR, Role.TOWNSHIP_OFFICER, Role.SOCIAL_WORKER})
+# Reading the plan is every area role's (village workers help deliver it); regenerating it is matching.
+PLAN_READERS = MATCHERS | {Role.VILLAGE_WORKER}
 USER_NAMES = [u[0] for u in USERS]
 ROLE_OF = {u[0]: u[1] for u in USERS}
 AREA_OF = {u[0]: u[2] for u in USERS}
@@ -40,13 +42,14 @@ class Row:
     path: str
     ok: int
     target: Literal["need", "household", "area", "board"]
+    roles: frozenset[Role] = MATCHERS
 
 
 ROWS = [
     Row("GET", "/api/v1/needs/{need_id}/candidates", 200, "need"),
     Row("POST", "/api/v1/matching/batch", 200, "area"),
     Row("GET", "/api/v1/matching/board", 200, "board"),
-    Row("GET", "/api/v1/households/{household_id}/plan", 200, "household"),
+    Row("GET", "/api/v1/households/{household_id}/plan", 200, "household", PLAN_READERS),
     Row("POST", "/api/v1/households/{household_id}/plan", 201, "household"),
 ]
 MATRIX_TAGS = {"matching 匹配"}
@@ -101,7 +104,7 @@ def _cells() -> Iterator[Any]:
 
 
 def expected(row: Row, user: str, scope: Scope) -> int:
-    if ROLE_OF[user] not in MATCHERS:
+    if ROLE_OF[user] not in row.roles:
         return 403
     return row.ok if scope == "in" else 404
 

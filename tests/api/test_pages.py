@@ -18,7 +18,19 @@ from api.settings import Settings
 from graph.model.enums import NeedType, Role
 from referral.matching.models import Exclusion, ScorePart, UnmetReason
 
-PAGE_PATHS = ["/login", "/home", "/households/01ABC", "/needs/new", "/tasks", "/dispatch", "/figures", "/map"]
+PAGE_PATHS = [
+    "/login",
+    "/home",
+    "/households/01ABC",
+    "/needs/new",
+    "/tasks",
+    "/tasks/01ABC",
+    "/referrals/01ABC",
+    "/trace?household=01ABC",
+    "/dispatch",
+    "/figures",
+    "/map",
+]
 WEB = pages.WEB_DIR
 
 
@@ -131,3 +143,24 @@ def test_catalogue_has_both_languages_and_every_key_the_pages_use() -> None:
         used |= set(re.findall(r", \"([a-z]+\.[a-z_]+)\"", text))
     assert used, "no message keys found"
     assert not used - set(catalogue["zh-CN"]), sorted(used - set(catalogue["zh-CN"]))
+
+
+def test_every_task_action_has_its_words() -> None:
+    """task.js names actions by the API's values (action.<value>, _done, and _submit for forms)."""
+    from referral.routing.models import TaskAction
+
+    catalogue = json.loads((WEB / "static" / "i18n" / "messages.json").read_text(encoding="utf-8"))
+    forms = {"reject", "fail", "release", "assign", "complete", "verify", "reopen"}
+    for lang in ("zh-CN", "en"):
+        for action in TaskAction:
+            assert f"action.{action.value}" in catalogue[lang], action
+            assert f"action.{action.value}_done" in catalogue[lang], action
+            if action.value in forms:
+                assert f"action.{action.value}_submit" in catalogue[lang], action
+
+
+def test_the_trace_page_needs_cytoscape(tmp_path: Path) -> None:
+    bare = tmp_path / "web"
+    shutil.copytree(WEB, bare, ignore=shutil.ignore_patterns("node_modules"))
+    page = _client(tmp_path, bare).get("/trace?household=01ABC")
+    assert page.status_code == 503 and "cytoscape.min.js" in page.text

@@ -38,6 +38,13 @@ async function showQueue(slot, load, caption) {
   }
 }
 
+/** Where a notification leads: its task, or its referral's last hop (a verification request). */
+function subjectLink(n) {
+  if (n.subject_label === "ReferralHop") return `/tasks/${encodeURIComponent(n.subject_id)}`;
+  if (n.subject_label === "Referral") return `/referrals/${encodeURIComponent(n.subject_id)}`;
+  return null;
+}
+
 async function showNotifications() {
   const list = byId("notification-list");
   try {
@@ -57,7 +64,7 @@ async function showNotifications() {
             { class: n.read_at ? "read" : "unread" },
             h("strong", {}, label("NotificationKind", n.kind)),
             " ",
-            bilingual(n.message),
+            subjectLink(n) ? h("a", { href: subjectLink(n) }, bilingual(n.message)) : bilingual(n.message),
             " ",
             h("time", { datetime: n.created_at }, formatTime(n.created_at)),
           ),

@@ -4,7 +4,7 @@
 import { ApiError, api } from "./api.js";
 import { byId, fill, h, stackable } from "./dom.js";
 import { formatDate, formatTime, label, t, currentLang } from "./i18n.js";
-import { PLAN_ROLES, REPORTERS, errorText, hasRole, pageError, startPage } from "./shell.js";
+import { REPORTERS, can, errorText, hasRole, pageError, startPage } from "./shell.js";
 
 const householdId = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
 
@@ -162,7 +162,7 @@ function planList(items, empty) {
 async function showPlan(me) {
   const body = byId("plan-body");
   byId("plan").hidden = false;
-  if (!hasRole(me, PLAN_ROLES)) {
+  if (!can(me, "read_plan")) {
     fill(body, h("p", { class: "empty" }, t("plan.not_for_role")));
     return;
   }
@@ -189,6 +189,9 @@ async function showPlan(me) {
 async function showChain() {
   const body = byId("chain-body");
   byId("chain").hidden = false;
+  byId("chain-links").replaceChildren(
+    h("a", { class: "button", id: "open-trace", href: `/trace?household=${encodeURIComponent(householdId)}` }, t("trace.open_trace")),
+  );
   try {
     const trace = await api(`/households/${encodeURIComponent(householdId)}/trace`);
     if (!trace.timeline.length) {

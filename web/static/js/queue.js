@@ -1,4 +1,5 @@
-// A task queue as a table: need type, household, village, status, due date (overdue highlighted).
+// A task queue as a table: need type (linking to the task page), household, village, status, due date
+// (overdue highlighted).
 
 import { h, stackable } from "./dom.js";
 import { formatTime, label, t } from "./i18n.js";
@@ -13,7 +14,13 @@ export function queueTable(items, { caption, linkHouseholds = true } = {}) {
     h(
       "tr",
       { class: item.overdue ? "overdue" : null },
-      h("td", {}, label("NeedType", item.need_type), " ", h("span", { class: `tag ${item.urgency}` }, label("Urgency", item.urgency))),
+      h(
+        "td",
+        {},
+        h("a", { href: `/tasks/${encodeURIComponent(item.hop_id)}`, class: "task-link" }, label("NeedType", item.need_type)),
+        " ",
+        h("span", { class: `tag ${item.urgency}` }, label("Urgency", item.urgency)),
+      ),
       h(
         "td",
         {},

@@ -6,14 +6,17 @@ import { applyTranslations, bilingual, currentLang, label, loadCatalogues, setLa
 
 export const AREA_STAFF = ["county_coordinator", "township_officer", "village_worker", "social_worker"];
 export const REPORTERS = [...AREA_STAFF, "department_liaison"];
-// Roles that may read a household's plan (the API's Action.MATCH): others are not asked to, so a
-// page makes no call it knows the API refuses (the API decides either way).
-export const PLAN_ROLES = ["county_coordinator", "township_officer", "social_worker"];
 // Roles with task queues and notifications (auditors and admins have none: their pages come later).
 export const TASK_ROLES = [...REPORTERS, "provider"];
 
 export function hasRole(me, roles) {
   return me.roles.some((role) => roles.includes(role));
+}
+
+/** Whether the user's roles may do `action` at all (the API's Action, listed by /auth/me): a page asks
+ * only for what this allows, so it makes no call it knows the API refuses (the API decides either way). */
+export function can(me, action) {
+  return (me.permissions || []).includes(action);
 }
 
 /** The message to show for a failed call, in the current language. */
@@ -105,7 +108,7 @@ export async function startPage({ signedIn = true } = {}) {
     return null;
   }
   let me = current.me;
-  if (!me) {
+  if (!me || !me.permissions) {
     me = await api("/auth/me");
     saveMe(me);
   }
