@@ -4,9 +4,10 @@
 
 import { ApiError, api } from "./api.js";
 import { areaPicker } from "./areas.js";
-import { byId, fill, h, stackable } from "./dom.js";
+import { householdLink, partsText, runBatch } from "./dispatch-batch.js";
+import { byId, fill, h } from "./dom.js";
 import { bilingual, currentLang, enumValues, formatTime, label, t } from "./i18n.js";
-import { DISPATCH_ROLES, announce, errorText, hasRole, pageError, startPage } from "./shell.js";
+import { announce, can, errorText, hasRole, pageError, startPage } from "./shell.js";
 
 const PAGE = 20;
 const CANDIDATES = 3;
@@ -72,16 +73,6 @@ function destinationText(resource) {
   const destination = byId("destination").value;
   if (destination === "provider") return resource ? t("dispatch.to_provider_of", { name: resource.name }) : "";
   return t(`dispatch.to_${destination}`);
-}
-
-function partsText(parts) {
-  return Object.entries(parts)
-    .map(([part, value]) => `${label("ScorePart", part)} ${value}`)
-    .join(" · ");
-}
-
-function householdLink(id, name) {
-  return h("a", { href: `/households/${encodeURIComponent(id)}` }, name || t("masked.hidden"));
 }
 
 function needTitle(item) {
@@ -276,21 +267,28 @@ function problemText(problem) {
 }
 
 /** Show one need's result on it (and on its batch row, if it has one). */
-function showResult(box, outcome, text) {
+function showResult(box, outcome, text, referralId = null) {
   if (!box) return;
   box.hidden = false;
   box.className = `result ${outcome === "dispatched" ? "ok" : "refused"}`;
-  fill(box, outcome === "dispatched" ? h("strong", {}, t("dispatch.dispatched")) : h("strong", {}, t("dispatch.not_dispatched")), " ", text);
+  fill(
+    box,
+    h("strong", {}, t(outcome === "dispatched" ? "dispatch.dispatched" : "dispatch.not_dispatched")),
+    " ",
+    text,
+    // The new referral's page: its hops and, later, its trace.
+    referralId ? [" · ", h("a", { href: `/referrals/${encodeURIComponent(referralId)}`, class: "referral-link" }, t("dispatch.open_referral"))] : null,
+  );
 }
 
-function markDispatched(needId, destination) {
+function markDispatched(needId, destination, referralId) {
   const entry = state.needs.get(needId);
   if (!entry) return;
   entry.checkbox.checked = false;
   entry.checkbox.disabled = true;
   entry.row.classList.add("done");
   for (const button of entry.row.querySelectorAll("button.dispatch-one")) button.disabled = true;
-  showResult(entry.result, "dispatched", destination);
+  showResult(entry.result, "dispatched", destination, referralId);
 }
 
 async function dispatchOne(needId) {
@@ -305,8 +303,8 @@ async function dispatchOne(needId) {
   if (!(await confirmDispatch([`${needTitle(entry.item)} → ${destination}`]))) return;
   ready(false);
   try {
-    await api(`/needs/${encodeURIComponent(needId)}/referrals`, { method: "POST", body });
-    markDispatched(needId, destination);
+    const referral = await api(`/needs/${encodeURIComponent(needId)}/referrals`, { method: "POST", body });
+    markDispatched(needId, destination, referral.id);
     announce(t("dispatch.done", { dispatched: 1, refused: 0 }), "success");
   } catch (failure) {
     const text = failure instanceof ApiError ? problemText({ ...failure.problem, status: failure.status }) : errorText(failure);
@@ -349,8 +347,9 @@ async function dispatchMany(picked) {
       const pick = picked.find((p) => p.needId === result.need_id);
       if (result.outcome === "dispatched") {
         const destination = destinationText(pick && pick.resource);
-        showResult(pick && pick.box, "dispatched", destination);
-        markDispatched(result.need_id, destination);
+        const referralId = result.referral ? result.referral.id : null;
+        showResult(pick && pick.box, "dispatched", destination, referralId);
+        markDispatched(result.need_id, destination, referralId);
       } else {
         const text = problemText(result.problem || {});
         showResult(pick && pick.box, "refused", text);
@@ -380,131 +379,10 @@ async function dispatchSelected() {
   await dispatchMany(picked);
 }
 
-// -- batch matching -------------------------------------------------------------------------------
-
-function reasonsSeen(seen) {
-  return Object.entries(seen)
-    .map(([reason, n]) => `${label("Exclusion", reason)} ×${n}`)
-    .join("；");
-}
-
-function assignmentTable(proposal, rows) {
-  const head = ["dispatch.take", "queue.need", "queue.household", "queue.village", "dispatch.resource", "dispatch.cost", "dispatch.result"];
-  return stackable(
-    h(
-      "table",
-      { id: "batch-assignments" },
-      h("caption", {}, t("dispatch.assignments", { n: proposal.assignments.length })),
-      h("thead", {}, h("tr", {}, head.map((key) => h("th", { scope: "col" }, t(key))))),
-      h(
-        "tbody",
-        {},
-        proposal.assignments.map((a) => {
-          const tick = h("input", { type: "checkbox", checked: true, id: `take-${a.need_id}`, "aria-label": t("dispatch.take_row", { need: label("NeedType", a.need_type), resource: a.resource.name }) });
-          const box = h("span", { class: "result", hidden: true });
-          rows.push({ needId: a.need_id, resource: a.resource, tick, box, title: `${label("NeedType", a.need_type)} · ${areaName(a.village_code)}` });
-          return h(
-            "tr",
-            { "data-need": a.need_id },
-            h("td", {}, tick),
-            h("td", {}, label("NeedType", a.need_type), " ", h("span", { class: `tag ${a.urgency}` }, label("Urgency", a.urgency))),
-            h("td", {}, householdLink(a.household_id, t("dispatch.open_household"))),
-            h("td", {}, areaName(a.village_code)),
-            h("td", {}, h("strong", {}, a.resource.name), ` (${label("ResourceKind", a.resource.kind)})`, a.replaces ? h("span", { class: "parts" }, t("dispatch.replaces", { code: a.replaces })) : null),
-            h(
-              "td",
-              {},
-              String(a.cost),
-              h("span", { class: "parts" }, [partsText(a.cost_parts), a.distance_km !== null ? t("dispatch.distance", { km: a.distance_km }) : null].filter(Boolean).join(" · ")),
-            ),
-            h("td", {}, box),
-          );
-        }),
-      ),
-    ),
-  );
-}
-
-function unmetTable(proposal) {
-  if (!proposal.unmet.length) return h("p", { class: "empty" }, t("dispatch.no_unmet"));
-  return stackable(
-    h(
-      "table",
-      { id: "batch-unmet" },
-      h("caption", {}, t("dispatch.unmet", { n: proposal.unmet.length })),
-      h("thead", {}, h("tr", {}, ["queue.need", "queue.household", "queue.village", "dispatch.why_unmet"].map((key) => h("th", { scope: "col" }, t(key))))),
-      h(
-        "tbody",
-        {},
-        proposal.unmet.map((u) =>
-          h(
-            "tr",
-            { "data-need": u.need_id },
-            h("td", {}, label("NeedType", u.need_type), " ", h("span", { class: `tag ${u.urgency}` }, label("Urgency", u.urgency))),
-            h("td", {}, householdLink(u.household_id, t("dispatch.open_household"))),
-            h("td", {}, areaName(u.village_code)),
-            h("td", {}, h("strong", {}, label("UnmetReason", u.reason)), Object.keys(u.reasons_seen).length ? h("span", { class: "parts" }, reasonsSeen(u.reasons_seen)) : null),
-          ),
-        ),
-      ),
-    ),
-  );
-}
-
-async function runBatch() {
-  ready(false);
-  const box = byId("batch-result");
-  fill(box, h("p", { class: "hint" }, t("common.loading")));
-  try {
-    const proposal = await api("/matching/batch", { method: "POST", body: { area_code: state.area } });
-    const rows = [];
-    const send = h("button", { type: "button", class: "primary", id: "batch-dispatch" }, t("dispatch.batch_dispatch"));
-    send.addEventListener("click", async () => {
-      const picked = rows.filter((r) => r.tick.checked && !r.tick.disabled);
-      if (!picked.length) {
-        announce(t("dispatch.nothing_selected"), "error");
-        return;
-      }
-      const report = await dispatchMany(picked);
-      if (!report) return;
-      for (const r of picked) {
-        const result = report.results.find((x) => x.need_id === r.needId);
-        if (result && result.outcome === "dispatched") {
-          r.tick.checked = false;
-          r.tick.disabled = true;
-        }
-      }
-    });
-    fill(
-      box,
-      h(
-        "p",
-        { id: "batch-summary" },
-        t("dispatch.batch_summary", {
-          area: areaName(proposal.area_code),
-          needs: proposal.needs,
-          assigned: proposal.assigned,
-          unmet: proposal.unmet.length,
-          cost: proposal.total_cost,
-          each: proposal.unmet_cost_each,
-        }),
-      ),
-      h("p", { class: "hint" }, t("dispatch.batch_when", { at: formatTime(proposal.generated_at) })),
-      proposal.assignments.length ? h("div", { class: "scroll" }, assignmentTable(proposal, rows)) : h("p", { class: "empty" }, t("dispatch.no_assignments")),
-      proposal.assignments.length ? h("div", { class: "actions" }, send) : null,
-      h("h3", {}, t("dispatch.unmet_title")),
-      h("div", { class: "scroll" }, unmetTable(proposal)),
-    );
-  } catch (error) {
-    fill(box, h("p", { class: "message error" }, errorText(error)));
-  }
-  ready(true);
-}
-
 async function main() {
   const me = await startPage();
   if (!me) return;
-  if (!hasRole(me, DISPATCH_ROLES)) {
+  if (!can(me, "dispatch")) {
     announce(t("dispatch.not_for_role"), "info");
     ready(true);
     return;
@@ -520,7 +398,7 @@ async function main() {
     loadBoard(0).catch(pageError);
   });
   byId("dispatch-selected").addEventListener("click", () => dispatchSelected().catch(pageError));
-  byId("batch-run").addEventListener("click", () => runBatch().catch(pageError));
+  byId("batch-run").addEventListener("click", () => runBatch({ area: state.area, areaName, dispatchMany, ready }).catch(pageError));
   byId("confirm-cancel").addEventListener("click", () => byId("confirm-dialog").close());
   await loadBoard(0);
 }

@@ -7,7 +7,7 @@ import { areaPicker } from "./areas.js";
 import { byId, fill, h, stackable } from "./dom.js";
 import { clearErrors, fieldError, focusField, formSummary } from "./forms.js";
 import { bilingual, formatDate, label, t } from "./i18n.js";
-import { FIGURES_ROLES, announce, errorText, hasRole, pageError, startPage } from "./shell.js";
+import { announce, can, errorText, pageError, startPage } from "./shell.js";
 
 const DAY_MS = 86_400_000;
 const charts = new Map(); // element id -> echarts instance
@@ -196,7 +196,7 @@ async function download(format) {
 async function main() {
   const me = await startPage();
   if (!me) return;
-  if (!hasRole(me, FIGURES_ROLES)) {
+  if (!can(me, "read_figures")) {
     announce(t("figures.not_for_role"), "info");
     ready(true);
     return;

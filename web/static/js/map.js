@@ -7,7 +7,7 @@ import { api } from "./api.js";
 import { areaPicker } from "./areas.js";
 import { byId, fill, h, stackable } from "./dom.js";
 import { label, t } from "./i18n.js";
-import { AREA_STAFF, FIGURES_ROLES, announce, errorText, hasRole, pageError, startPage } from "./shell.js";
+import { announce, can, errorText, pageError, startPage } from "./shell.js";
 
 const HOUSEHOLDS_SHOWN = 50;
 // Each class: a colour, a radius (size tells the classes apart without colour) and its legend key.
@@ -218,12 +218,12 @@ async function load() {
 async function main() {
   const me = await startPage();
   if (!me) return;
-  if (!hasRole(me, FIGURES_ROLES)) {
+  if (!can(me, "read_figures")) {
     announce(t("figures.not_for_role"), "info");
     ready(true);
     return;
   }
-  state.households = hasRole(me, AREA_STAFF);
+  state.households = can(me, "search_households");
   await areaPicker(byId("map-area"), { withAll: t("figures.all_areas") });
   for (const id of ["map-card", "village-table-card"]) byId(id).hidden = false;
   const controls = byId("map-controls");

@@ -57,17 +57,13 @@ function languageSwitch() {
   );
 }
 
-// The county coordinator's pages (phase 2): who dispatches (Action.DISPATCH) and who reads figures
-// and the village map (Action.READ_FIGURES). Others get no link and, on the page, a "not for your role".
-export const DISPATCH_ROLES = ["county_coordinator", "township_officer"];
-export const FIGURES_ROLES = ["county_coordinator", "township_officer", "village_worker", "auditor"];
-
 function navLinks(me) {
   const links = [["/home", "nav.home"]];
   if (hasRole(me, ["provider", "department_liaison"])) links.push(["/tasks", "nav.tasks"]);
   if (hasRole(me, REPORTERS)) links.push(["/needs/new", "nav.report_need"]);
-  if (hasRole(me, DISPATCH_ROLES)) links.push(["/dispatch", "nav.dispatch"]);
-  if (hasRole(me, FIGURES_ROLES)) links.push(["/figures", "nav.figures"], ["/map", "nav.map"]);
+  // The dispatch board, figures and the map: only for roles that may dispatch or read figures.
+  if (can(me, "dispatch")) links.push(["/dispatch", "nav.dispatch"]);
+  if (can(me, "read_figures")) links.push(["/figures", "nav.figures"], ["/map", "nav.map"]);
   return links.map(([href, key]) =>
     h("a", { href, "aria-current": location.pathname === href ? "page" : null }, t(key)),
   );
