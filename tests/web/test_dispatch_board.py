@@ -14,7 +14,7 @@ from graph.model import Household, Need
 from graph.model.enums import NeedStatus, NeedType
 from graph.store import where
 from tests.api.conftest import login
-from tests.web.conftest import PHONE, Site, Watched
+from tests.web.conftest import PHONE, SCREENSHOTS, Site, Watched
 
 pytestmark = pytest.mark.slow
 
@@ -25,6 +25,14 @@ ACTIVE = (NeedStatus.OPEN, NeedStatus.REFERRED)
 def no_serious_violations(page: Watched) -> None:
     violations = page.axe_serious()
     assert not violations, [(v["id"], v["impact"], v["help"], len(v["nodes"])) for v in violations]
+
+
+def shot(page: Watched, name: str) -> None:
+    """The page's screenshots at laptop and phone widths, each small enough to keep in the repository."""
+    page.screenshot(name)
+    for width in ("laptop", "phone"):
+        size = (SCREENSHOTS / f"{name}-{width}.png").stat().st_size
+        assert size < 150_000, f"{name}-{width}.png is {size} bytes"
 
 
 def test_coordinator_dispatches_one_need_with_explained_candidates(open_page: OpenPage, site: Site) -> None:
@@ -39,7 +47,7 @@ def test_coordinator_dispatches_one_need_with_explained_candidates(open_page: Op
     text = first.locator("fieldset.candidates").inner_text()
     assert re.search(r"得分 \d+", text) and "需求类型契合" in text and "紧急程度" in text
     no_serious_violations(page)
-    page.screenshot("dispatch-board")
+    shot(page, "dispatch-board")
     first.get_by_role("button", name="为何未列入其他资源").click()
     page.page.locator(f"#excluded-{need_id} ul.excluded li").first.wait_for()
     assert first.get_by_role("button", name="为何未列入其他资源").get_attribute("aria-expanded") == "true"
@@ -116,11 +124,11 @@ def test_a_need_dispatched_behind_the_boards_back_is_refused_clearly(open_page: 
 
 
 def test_batch_proposal_reviewed_unticked_and_dispatched(open_page: OpenPage, site: Site) -> None:
-    township = site.world.scenario.township
+    village = site.world.scenario.village
     _report(site, urgency="general")
     page = open_page()
     page.sign_in("coordinator", then="/dispatch")
-    page.page.get_by_label("区域", exact=True).select_option(township)
+    page.page.get_by_label("区域", exact=True).select_option(village)
     page.page.get_by_role("button", name="显示").click()
     page.ready()
     page.page.get_by_role("button", name="计算分配方案").click()
@@ -128,7 +136,7 @@ def test_batch_proposal_reviewed_unticked_and_dispatched(open_page: OpenPage, si
     rows.first.wait_for()
     page.ready()
     assert rows.count() >= 2
-    assert "杨村镇" in page.page.locator("#batch-summary").inner_text()
+    assert "黄坑村委会" in page.page.locator("#batch-summary").inner_text()
     assert "需求类型契合" in rows.first.inner_text() or "紧急程度" in rows.first.inner_text()
     kept = rows.nth(0).get_attribute("data-need")
     sent = [rows.nth(i).get_attribute("data-need") for i in range(1, rows.count())]
@@ -136,7 +144,7 @@ def test_batch_proposal_reviewed_unticked_and_dispatched(open_page: OpenPage, si
     no_serious_violations(page)
     # The proposal, its summary and the button that dispatches it, in the first screen.
     page.page.locator("#batch").evaluate("(el) => el.scrollIntoView({block: 'start'})")
-    page.screenshot("dispatch-batch")
+    shot(page, "dispatch-batch")
 
     page.page.get_by_role("button", name="派单已勾选的分配").click()
     dialog = page.page.locator("#confirm-dialog")

@@ -13,15 +13,11 @@ from pathlib import Path
 import pytest
 
 from tests.web.conftest import PHONE, Site, Watched
+from tests.web.test_dispatch_board import no_serious_violations, shot
 
 pytestmark = pytest.mark.slow
 
 OpenPage = Callable[..., Watched]
-
-
-def no_serious_violations(page: Watched) -> None:
-    violations = page.axe_serious()
-    assert not violations, [(v["id"], v["impact"], v["help"], len(v["nodes"])) for v in violations]
 
 
 def test_figures_charts_tables_and_exports(open_page: OpenPage, site: Site, tmp_path: Path) -> None:
@@ -35,7 +31,7 @@ def test_figures_charts_tables_and_exports(open_page: OpenPage, site: Site, tmp_
     assert re.search(r"\d+\.\d%", table.inner_text())
     assert "合计" in table.locator("tfoot").inner_text()
     no_serious_violations(page)
-    page.screenshot("figures")
+    shot(page, "figures")
 
     # Another grouping redraws the charts and the table.
     page.page.get_by_label("需求类型").check()
@@ -93,7 +89,7 @@ def test_map_villages_with_real_names_and_a_click_lists_households(open_page: Op
     assert circles.count() > 50
     assert page.page.locator("#map-legend li").count() == 4
     no_serious_violations(page)
-    page.screenshot("map")
+    shot(page, "map")
 
     # A click on the scenario's village lists its households, linking to their pages.
     village = site.world.scenario.village
@@ -124,4 +120,4 @@ def test_provider_is_told_figures_and_map_are_not_for_it(open_page: OpenPage) ->
     assert "您的角色无权查看" in page.page.locator("#page-message").inner_text()
     assert page.page.locator("#map-card").is_hidden()
     no_serious_violations(page)
-    page.screenshot("figures-provider")
+    shot(page, "figures-provider")

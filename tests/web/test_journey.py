@@ -20,7 +20,7 @@ from graph.model.enums import NeedStatus, NeedType, OrganisationKind
 from graph.store import where
 from referral.access.tasks import organisation_serves
 from tests.web.conftest import PHONE, Site, Watched
-from tests.web.test_dispatch_board import no_serious_violations
+from tests.web.test_dispatch_board import no_serious_violations, shot
 
 pytestmark = pytest.mark.slow
 
@@ -202,7 +202,7 @@ def test_county_dispatch_township_offers_to_the_pool_provider_claims(open_page: 
     trace_shows_the_chain(coordinator, report, hops, "上门探访，送去米油")
     no_serious_violations(coordinator)
     coordinator.page.evaluate("window.scrollTo(0, 0)")
-    coordinator.screenshot("journey-trace")
+    shot(coordinator, "journey-trace")
 
 
 def test_county_batch_township_assigns_to_a_matched_provider(open_page: OpenPage, site: Site) -> None:
