@@ -28,7 +28,10 @@ from graph.errors import ZhulianError
 from graph.model import Node, Rel
 from graph.store import GraphStore, LoadProgress, PreparedBatch, batched
 
-QUEUE_BATCHES = 4
+# Rows held per generating process: a whole part (about 210,000 items at 10,000 households a part).
+# The writer takes parts in order, so while it writes one process's part the others must be able to
+# finish theirs; with a few batches each they waited, and only one process generated at a time.
+QUEUE_ITEMS = 250_000
 
 
 class SeedError(ZhulianError):
@@ -97,7 +100,7 @@ def load_in_parallel(
     count = max(1, min(producers or default_producers(), plan.parts))
     context = multiprocessing.get_context("spawn")
     queues: list[Queue[PreparedBatch | _Failure | str]] = [
-        context.Queue(maxsize=QUEUE_BATCHES) for _ in range(count)
+        context.Queue(maxsize=max(4, QUEUE_ITEMS // batch_size + 2)) for _ in range(count)
     ]
     processes: list[BaseProcess] = [
         context.Process(
