@@ -7,7 +7,7 @@ import { areaPicker } from "./areas.js";
 import { householdLink, partsText, runBatch } from "./dispatch-batch.js";
 import { byId, fill, h } from "./dom.js";
 import { bilingual, currentLang, enumValues, formatTime, label, t } from "./i18n.js";
-import { announce, can, errorText, hasRole, pageError, startPage } from "./shell.js";
+import { announce, errorText, hasRole, pageError, ready, startPage } from "./shell.js";
 
 const PAGE = 20;
 const CANDIDATES = 3;
@@ -20,10 +20,6 @@ const state = {
   names: new Map(), // area code -> name
   needs: new Map(), // need id -> {item, row, result, checkbox}
 };
-
-function ready(flag) {
-  document.body.dataset.ready = flag ? "true" : "false";
-}
 
 function areaName(code) {
   return state.names.get(code) || code;
@@ -380,13 +376,8 @@ async function dispatchSelected() {
 }
 
 async function main() {
-  const me = await startPage();
+  const me = await startPage({ needs: "dispatch", refusal: "dispatch.not_for_role" });
   if (!me) return;
-  if (!can(me, "dispatch")) {
-    announce(t("dispatch.not_for_role"), "info");
-    ready(true);
-    return;
-  }
   state.mode = hasRole(me, ["county_coordinator"]) ? "county" : "township";
   await loadAreas(me);
   setUpChoices();

@@ -7,14 +7,10 @@ import { areaPicker } from "./areas.js";
 import { byId, fill, h, stackable } from "./dom.js";
 import { clearErrors, fieldError, focusField, formSummary } from "./forms.js";
 import { bilingual, formatDate, label, t } from "./i18n.js";
-import { announce, can, errorText, pageError, startPage } from "./shell.js";
+import { announce, errorText, pageError, ready, startPage } from "./shell.js";
 
 const DAY_MS = 86_400_000;
 const charts = new Map(); // element id -> echarts instance
-
-function ready(flag) {
-  document.body.dataset.ready = flag ? "true" : "false";
-}
 
 function percent(value) {
   return value === null || value === undefined ? "—" : `${(value * 100).toFixed(1)}%`;
@@ -194,13 +190,8 @@ async function download(format) {
 }
 
 async function main() {
-  const me = await startPage();
+  const me = await startPage({ needs: "read_figures", refusal: "figures.not_for_role" });
   if (!me) return;
-  if (!can(me, "read_figures")) {
-    announce(t("figures.not_for_role"), "info");
-    ready(true);
-    return;
-  }
   await areaPicker(byId("period-area"), { withAll: t("figures.all_areas") });
   byId("filters").hidden = false;
   const form = byId("period");

@@ -7,7 +7,7 @@ import { api } from "./api.js";
 import { areaPicker } from "./areas.js";
 import { byId, fill, h, stackable } from "./dom.js";
 import { label, t } from "./i18n.js";
-import { announce, can, errorText, pageError, startPage } from "./shell.js";
+import { announce, can, errorText, pageError, ready, startPage } from "./shell.js";
 
 const HOUSEHOLDS_SHOWN = 50;
 // Each class: a colour, a radius (size tells the classes apart without colour) and its legend key.
@@ -27,10 +27,6 @@ const SCALES = {
 };
 
 const state = { map: null, layer: null, bounds: null, markers: [], villages: [], colour: "open", households: false };
-
-function ready(flag) {
-  document.body.dataset.ready = flag ? "true" : "false";
-}
 
 function classOf(village) {
   return SCALES[state.colour].find((c) => c.test(village));
@@ -216,13 +212,8 @@ async function load() {
 }
 
 async function main() {
-  const me = await startPage();
+  const me = await startPage({ needs: "read_figures", refusal: "figures.not_for_role" });
   if (!me) return;
-  if (!can(me, "read_figures")) {
-    announce(t("figures.not_for_role"), "info");
-    ready(true);
-    return;
-  }
   state.households = can(me, "search_households");
   await areaPicker(byId("map-area"), { withAll: t("figures.all_areas") });
   for (const id of ["map-card", "village-table-card"]) byId(id).hidden = false;

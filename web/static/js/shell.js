@@ -87,7 +87,17 @@ function topBar(me) {
 }
 
 /** Start a page: catalogues, translations, the top bar; signed-in pages also get the user (or go to login). */
-export async function startPage({ signedIn = true } = {}) {
+/** Mark the page ready (or busy) for the browser tests and assistive technology. */
+export function ready(flag) {
+  document.body.dataset.ready = flag ? "true" : "false";
+}
+
+/**
+ * Start a page: catalogues, top bar, the signed-in user (null when the page must not go on).
+ * With `needs`, a user without that permission is told `refusal` instead of the page making calls
+ * the API would refuse.
+ */
+export async function startPage({ signedIn = true, needs = null, refusal = null } = {}) {
   await loadCatalogues();
   applyTranslations();
   if (!signedIn) {
@@ -109,6 +119,11 @@ export async function startPage({ signedIn = true } = {}) {
     saveMe(me);
   }
   topBar(me);
+  if (needs && !can(me, needs)) {
+    announce(t(refusal), "info");
+    ready(true);
+    return null;
+  }
   return me;
 }
 
