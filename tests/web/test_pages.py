@@ -207,6 +207,28 @@ def test_provider_claims_and_loses_a_race_then_completes(open_page: OpenPage, si
     assert winner.page.locator(mine).count() == 0
 
 
+def test_task_board_says_when_only_the_first_page_is_listed(open_page: OpenPage, site: Site) -> None:
+    """The board lists one page of each list (the demo's provider has 200-odd open tasks in its area):
+    the count says the total, and a line says how many of them are shown."""
+    page = open_page()
+    lists = {"/api/v1/tasks/pool": "tasks", "/api/v1/queues/mine": "items"}
+
+    def more_than_shown(route: Any) -> None:
+        response = route.fetch()
+        body = response.json()
+        body["total"] = len(body[lists[urlsplit(route.request.url).path]]) + 150
+        route.fulfill(response=response, json=body)
+
+    for path in lists:
+        page.page.route(f"**{path}?*", more_than_shown)
+    page.sign_in(site.race.first, then="/tasks")
+    for box, key in (("#pool-list", "tasks"), ("#mine-list", "items")):
+        hint = page.page.locator(f"{box} p.hint").inner_text()
+        assert re.fullmatch(r"显示 (\d+) / 共 (\d+) 项", hint), hint
+        shown, total = map(int, re.findall(r"\d+", hint))
+        assert total == shown + 150, (key, hint)
+
+
 def test_pages_refuse_inline_script_and_serve_assets(open_page: OpenPage) -> None:
     page = open_page()
     response = page.page.goto(page.base + "/login")

@@ -92,12 +92,18 @@ function mineTable(items) {
   ));
 }
 
+/** Only the first page is listed (the pool soonest deadline first): say so when there are more. */
+function showingOf(box, shown, total) {
+  if (total > shown) box.append(h("p", { class: "hint" }, t("queue.more", { shown, total })));
+}
+
 async function loadPool() {
   try {
     const page = await api("/tasks/pool?limit=100");
     fill(byId("pool-count"), `(${page.total})`);
     fill(byId("pool-stats"), t("tasks.pool_stats", { returned: page.returned_to_pool, given: page.given_back }));
     fill(byId("pool-list"), poolTable(page.tasks));
+    showingOf(byId("pool-list"), page.tasks.length, page.total);
   } catch (error) {
     fill(byId("pool-list"), h("p", { class: "empty" }, error instanceof ApiError && error.status === 403 ? t("queue.not_for_role") : errorText(error)));
   }
@@ -108,6 +114,7 @@ async function loadMine() {
     const page = await api("/queues/mine?limit=100");
     fill(byId("mine-count"), `(${page.total})`);
     fill(byId("mine-list"), mineTable(page.items));
+    showingOf(byId("mine-list"), page.items.length, page.total);
   } catch (error) {
     fill(byId("mine-list"), h("p", { class: "empty" }, errorText(error)));
   }
