@@ -303,6 +303,10 @@ def test_auditor_home_has_no_queue(open_page: OpenPage) -> None:
     page.sign_in("auditor")
     assert "您的角色没有任务队列" in page.page.locator("#page-message").inner_text()
     no_serious_violations(page)
+    # The task board, typed in by hand: said, not asked (a refused call is a console error).
+    board = open_page()
+    board.sign_in("auditor", then="/tasks")
+    assert "您的角色没有任务队列" in board.page.locator("#page-message").inner_text()
 
 
 def test_plan_prints_without_the_page_around_it(open_page: OpenPage, site: Site) -> None:

@@ -227,7 +227,9 @@ async function main() {
     });
   }
   window.addEventListener("resize", () => {
-    if (!state.map) return;
+    // A box with no size (hidden, or mid-layout) gives Leaflet NaN coordinates to fit.
+    const box = state.map && state.map.getContainer();
+    if (!box || !box.clientWidth || !box.clientHeight) return;
     state.map.invalidateSize();
     fit();
   });

@@ -217,7 +217,7 @@ async function submitCompletion(event) {
 }
 
 async function main() {
-  const me = await startPage();
+  const me = await startPage({ needs: "read_tasks", refusal: "home.no_queues" });
   if (!me) return;
   claims = hasRole(me, ["provider"]);
   if (claims) await loadAreaNames();
