@@ -64,6 +64,27 @@ def default_producers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
+def _prepared(
+    store_type: type[GraphStore], plan: Plan, first: int, step: int, batch_size: int
+) -> Iterator[tuple[int, Iterator[PreparedBatch]]]:
+    """The parts first, first + step, ... of `plan`, each with its load rows batch by batch."""
+    for part in range(first, plan.parts, step):
+        yield part, (store_type.prepare_batch(chunk) for chunk in batched(plan.items(part), batch_size))
+
+
+def _start(
+    count: int, target: Callable[..., None], args: Callable[[int], tuple[object, ...]]
+) -> list[BaseProcess]:
+    """`count` spawned processes running `target(*args(i))`."""
+    context = multiprocessing.get_context("spawn")
+    processes: list[BaseProcess] = [
+        context.Process(target=target, args=args(i), daemon=True) for i in range(count)
+    ]
+    for process in processes:
+        process.start()
+    return processes
+
+
 def _produce(
     store_type: type[GraphStore],
     plan: Plan,
@@ -73,9 +94,9 @@ def _produce(
     queue: Queue[PreparedBatch | _Failure | str],
 ) -> None:
     try:
-        for part in range(first, plan.parts, step):
-            for chunk in batched(plan.items(part), batch_size):
-                queue.put(store_type.prepare_batch(chunk))
+        for _part, batches in _prepared(store_type, plan, first, step, batch_size):
+            for batch in batches:
+                queue.put(batch)
             queue.put(_END_OF_PART)
     except BaseException as exc:  # noqa: BLE001 - reported to the loading process, which raises it
         summary = "".join(traceback.format_exception_only(exc)).strip()
@@ -102,14 +123,7 @@ def load_in_parallel(
     queues: list[Queue[PreparedBatch | _Failure | str]] = [
         context.Queue(maxsize=max(4, QUEUE_ITEMS // batch_size + 2)) for _ in range(count)
     ]
-    processes: list[BaseProcess] = [
-        context.Process(
-            target=_produce, args=(type(store), plan, i, count, batch_size, queues[i]), daemon=True
-        )
-        for i in range(count)
-    ]
-    for process in processes:
-        process.start()
+    processes = _start(count, _produce, lambda i: (type(store), plan, i, count, batch_size, queues[i]))
 
     def take(i: int) -> PreparedBatch | _Failure | str:
         while True:
@@ -149,12 +163,12 @@ def _part_file(directory: Path, part: int) -> Path:
 def _stage(
     store_type: type[GraphStore], plan: Plan, first: int, step: int, batch_size: int, directory: Path
 ) -> None:
-    for part in range(first, plan.parts, step):
+    for part, batches in _prepared(store_type, plan, first, step, batch_size):
         target = _part_file(directory, part)
         writing = target.with_suffix(".writing")
         with writing.open("wb") as out:
-            for chunk in batched(plan.items(part), batch_size):
-                pickle.dump(store_type.prepare_batch(chunk), out, protocol=pickle.HIGHEST_PROTOCOL)
+            for batch in batches:
+                pickle.dump(batch, out, protocol=pickle.HIGHEST_PROTOCOL)
         writing.replace(target)  # a part file exists only once complete
 
 
@@ -170,13 +184,7 @@ def stage_in_parallel(
     for `store_type`, to files in `directory` (one per part)."""
     directory.mkdir(parents=True, exist_ok=True)
     count = max(1, min(producers or default_producers(), plan.parts))
-    context = multiprocessing.get_context("spawn")
-    processes = [
-        context.Process(target=_stage, args=(store_type, plan, i, count, batch_size, directory), daemon=True)
-        for i in range(count)
-    ]
-    for process in processes:
-        process.start()
+    processes = _start(count, _stage, lambda i: (store_type, plan, i, count, batch_size, directory))
     for process in processes:
         process.join()
     failed = [p.exitcode for p in processes if p.exitcode != 0]

@@ -25,7 +25,7 @@ from graph.sqlite.store import SqliteStore
 from graph.store import Direction
 from seeds.context import SeedContext
 from seeds.county import CountyPlan, SeedReport, generate_county
-from seeds.pipeline import SeedError, load_in_parallel
+from seeds.pipeline import SeedError, load_in_parallel, read_staged, stage_in_parallel
 
 NOW = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 CLOSED = {
@@ -155,3 +155,21 @@ def test_seeded_keys_are_the_ulids_of_their_time_and_counter() -> None:
         assert key == str(ULID.from_bytes(millis + counter.to_bytes(10, "big")))
     ctx._counters["people"] = 2**80 - 2  # the largest counters encode the same way
     assert ctx.new_id("people") == str(ULID.from_bytes(millis + (2**80 - 1).to_bytes(10, "big")))
+
+
+def test_staged_rows_load_the_same_store_as_a_pipelined_load(tmp_path: Path) -> None:
+    plan = CountyPlan("360783", 60, seed=2, now=NOW, chunk_households=25)
+    staged = tmp_path / "staged"
+    stage_in_parallel(SqliteStore, plan, staged, producers=2, batch_size=400)
+    assert sorted(p.name for p in staged.iterdir()) == [f"part-{i:06d}.batches" for i in range(plan.parts)]
+    from_files = SqliteStore(tmp_path / "files.db", create=True)
+    from_files.ensure_schema()
+    from_files.load_prepared(read_staged(staged, plan.parts))
+    pipelined = SqliteStore(tmp_path / "pipelined.db", create=True)
+    pipelined.ensure_schema()
+    load_in_parallel(pipelined, plan, producers=2, batch_size=400)
+    assert from_files.counts() == pipelined.counts()
+    with from_files.unit_of_work(write=False) as a, pipelined.unit_of_work(write=False) as b:
+        assert a.find(Household, limit=100) == b.find(Household, limit=100)
+    from_files.close()
+    pipelined.close()
