@@ -35,6 +35,7 @@ from graph.model.identity import (
     parent_code,
     subtree_prefix,
 )
+from graph.model.linkage import RecordLink, ReviewPair
 from graph.model.organisations import AllianceBody, Consent, Organisation, Session, User
 from graph.model.people import Household, Person
 from graph.model.provenance import AuditEntry, AuditHead, ImportBatch, SourceRecord
@@ -135,6 +136,7 @@ __all__ = [
     "ProvidedBy",
     "Raised",
     "Receives",
+    "RecordLink",
     "Records",
     "Referral",
     "ReferralHop",
@@ -142,6 +144,7 @@ __all__ = [
     "ReportOf",
     "ReportsTo",
     "Resource",
+    "ReviewPair",
     "RiskAssessment",
     "RiskWarning",
     "SentBy",

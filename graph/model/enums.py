@@ -337,3 +337,40 @@ class SupportKind(LabelledEnum):
     RELATIVE = ("relative", "亲属照料", "Relative's care")
     NEIGHBOUR = ("neighbour", "邻里互助", "Neighbour help")
     ORGANISATION = ("organisation", "机构帮扶", "Organisation")
+
+
+class ImportStatus(LabelledEnum):
+    """Where an import of one file stands (两库合并)."""
+
+    QUEUED = ("queued", "排队中", "Queued")
+    STAGING = ("staging", "读取中", "Reading rows")
+    LINKING = ("linking", "比对合并中", "Linking records")
+    DONE = ("done", "已完成", "Done")
+    FAILED = ("failed", "失败", "Failed")
+
+
+class RecordStatus(LabelledEnum):
+    """What became of one input row."""
+
+    STAGED = ("staged", "待比对", "Read, not yet linked")
+    LINKED = ("linked", "已合并", "Linked into the registry")
+    IN_REVIEW = ("in_review", "待人工复核", "Waiting for review")
+    REJECTED = ("rejected", "无法使用", "Rejected")
+
+
+class LinkMethod(LabelledEnum):
+    """How a source record was linked to a registry person."""
+
+    EXACT_ID = ("exact_id", "身份证号精确匹配", "Exact ID number")
+    PROBABILISTIC = ("probabilistic", "姓名出生日期等概率匹配", "Name, birth date, sex and village")
+    HOUSEHOLD = ("household", "同户成员推断", "Through the household's other members")
+    REVIEWER = ("reviewer", "人工复核合并", "A reviewer's decision")
+    NEW = ("new", "新增人员", "New person")
+
+
+class ReviewStatus(LabelledEnum):
+    """A pair of records waiting for a reviewer, or the reviewer's decision."""
+
+    OPEN = ("open", "待复核", "Waiting for review")
+    MERGED = ("merged", "确认同一人", "Same person: merged")
+    KEPT_APART = ("kept_apart", "确认不同人", "Different persons: kept apart")
